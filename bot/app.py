@@ -1,0 +1,79 @@
+"""The composition root: the one place that builds settings, store, provider and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.logging import configure_logging
+from handlers.conversation import Conversation
+from handlers.texts import Texts
+from services.cards import CardService
+from services.container import Services
+from services.deletions import DeletionService
+from services.onboarding import OnboardingService
+from services.providers.base import CardProvider
+from services.providers.sandbox import SandboxProvider
+from services.settings import Settings
+from services.users import UserService
+from storage.db import Database
+from storage.keyring import KeyRing
+from storage.migrate import upgrade
+from storage.models import utcnow
+from storage.vault import Vault
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    ring: KeyRing
+    services: Services
+    conversation: Conversation
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_provider(
+    settings: Settings, db: Database, ring: KeyRing, clock: Callable[[], datetime]
+) -> CardProvider:
+    if settings.provider == "sandbox":
+        return SandboxProvider(
+            db,
+            ring.derive("sandbox-card-secrets"),
+            settings.tenant,
+            settings.sandbox_delay_seconds,
+            clock,
+        )
+    raise SystemExit(f"CARDBOT_PROVIDER={settings.provider!r} is not available yet; use 'sandbox'.")
+
+
+async def build_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    migrate: bool | None = None,
+    configure_logs: bool = True,
+) -> App:
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    ring = KeyRing.load_or_create(
+        settings.master_key.get_secret_value() if settings.master_key else None, settings.key_file
+    )
+    db = Database(settings.database_url)
+    if migrate if migrate is not None else db.is_sqlite:
+        await upgrade(db)
+    vault = Vault(ring)
+    provider = build_provider(settings, db, ring, clock)
+    services = Services(
+        settings=settings,
+        provider=provider,
+        users=UserService(db, vault, settings.tenant),
+        onboarding=OnboardingService(db, vault, provider, settings.tenant, clock),
+        cards=CardService(db, provider, settings, clock),
+        deletions=DeletionService(db, settings.tenant, clock),
+    )
+    return App(settings, db, ring, services, Conversation(services, Texts.load()))

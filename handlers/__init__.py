@@ -1,0 +1,1 @@
+"""Framework-neutral conversation: neutral events in, neutral actions out."""

@@ -1,0 +1,100 @@
+"""One update's context: who is talking, their account, and the replies being built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.events import AnswerButton, Button, ContactButton, Edit, Incoming, Kind, Send
+from handlers.texts import Texts
+from services.container import Services
+from services.money import Money
+from services.users import Account
+
+# A button's data is "<screen seq>|<route>"; the route names the handler and its arguments.
+SEP = "|"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button before it is placed on a screen: a text id (or text) and a route."""
+
+    label: str
+    route: str
+
+
+Rows = list[list[Choice]]
+
+
+@dataclass
+class Ctx:
+    incoming: Incoming
+    account: Account
+    services: Services
+    texts: Texts
+    actions: list[Send | Edit | AnswerButton] = field(default_factory=list)
+    toast: str = ""
+    alert: bool = False
+    drop_reply_keyboard: bool = False  # the phone step's share-contact keyboard is showing
+    _edited: bool = False
+
+    # -- texts --
+    def t(self, key: str, **args: Any) -> str:
+        return self.texts.get(self.account.language, key, **args)
+
+    def money(self, amount: Money) -> str:
+        return amount.format(self.account.language)
+
+    def choice(self, key: str, route: str, **args: Any) -> Choice:
+        label = self.texts.get(self.account.language, key, html_args=False, **args)
+        return Choice(label, route)
+
+    # -- state --
+    @property
+    def state(self) -> str:
+        return self.account.state
+
+    def set_state(self, state: str, **data: Any) -> None:
+        self.account.state = state
+        self.account.data = {k: v for k, v in data.items() if v is not None}
+
+    def clear_state(self) -> None:
+        self.set_state("")
+
+    # -- replies --
+    def _keyboard(self, rows: Rows | None) -> list[list[Button]] | None:
+        if not rows:
+            return None
+        self.account.screen_seq += 1
+        seq = self.account.screen_seq
+        return [[Button(c.label, f"{seq}{SEP}{c.route}") for c in row] for row in rows]
+
+    def show(self, text: str, rows: Rows | None = None) -> None:
+        """Show a screen: edit the message whose button was pressed, else send a new one."""
+        incoming = self.incoming
+        can_edit = (
+            incoming.kind is Kind.BUTTON
+            and incoming.message_id is not None
+            and not self._edited
+            and not self.drop_reply_keyboard
+        )
+        if can_edit:
+            assert incoming.message_id is not None
+            self._edited = True
+            self.actions.append(
+                Edit(incoming.chat_id, incoming.message_id, text, self._keyboard(rows))
+            )
+        else:
+            self.send(text, rows)
+
+    def send(self, text: str, rows: Rows | None = None, **options: Any) -> None:
+        if self.drop_reply_keyboard:
+            options.setdefault("remove_reply_keyboard", True)
+            self.drop_reply_keyboard = False
+        self.actions.append(Send(self.incoming.chat_id, text, self._keyboard(rows), **options))
+
+    def ask_contact(self, text: str, label: str) -> None:
+        self.actions.append(Send(self.incoming.chat_id, text, contact_button=ContactButton(label)))
+
+    def answer(self, text: str, alert: bool = False) -> None:
+        self.toast, self.alert = text, alert

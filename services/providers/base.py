@@ -1,0 +1,152 @@
+"""The provider protocol every issuer adapter implements, and the shapes it speaks.
+
+Amounts cross this boundary as ``Money`` (minor units); each adapter converts to its API's unit
+inside itself. ``CardSecrets`` is only ever held in memory on its way into one chat message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from services.money import Money
+
+
+class Capability(StrEnum):
+    ISSUE = "issue"
+    TOPUP = "topup"
+    WITHDRAW = "withdraw"
+    FREEZE = "freeze"
+    TERMINATE = "terminate"
+    REVEAL = "reveal"
+    STATEMENT = "statement"
+    CHOOSE_BRAND = "choose_brand"
+    INITIAL_AMOUNT = "initial_amount"
+    SIMULATE = "simulate"
+    LIMITS = "limits"
+    DISPOSABLE = "disposable"
+    WALLET_PAY = "wallet_pay"
+    AIRLINE_TOGGLE = "airline_toggle"
+    DISPUTES = "disputes"
+
+
+class CardStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    TERMINATED = "terminated"
+
+
+class KycStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ProviderError(Exception):
+    """A provider refused or failed. ``code`` is a message-catalogue id for the chat.
+
+    ``definite`` says whether the provider certainly did not act (safe to release a hold);
+    an indefinite failure must be resolved by looking the reference up.
+    """
+
+    def __init__(self, code: str, detail: str = "", *, definite: bool = True) -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+        self.definite = definite
+
+
+@dataclass(frozen=True)
+class KycApplication:
+    reference: str  # our user id: the provider's external reference
+    first_name: str
+    last_name: str
+    birth_date: date
+    country: str  # ISO alpha-2
+    phone_e164: str
+    address_line1: str
+    city: str
+    region: str
+    postal_code: str
+    id_type: str
+    id_number: str
+    id_photo: bytes
+    selfie: bytes
+
+
+@dataclass(frozen=True)
+class KycResult:
+    customer_id: str
+    status: KycStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderCard:
+    card_id: str
+    brand: str
+    last4: str
+    masked_pan: str
+    status: CardStatus
+    balance: Money
+
+
+@dataclass(frozen=True)
+class CardSecrets:
+    pan: str
+    cvv: str
+    expiry_month: int
+    expiry_year: int
+
+    def __repr__(self) -> str:  # never let a traceback or a log print the secrets
+        return f"CardSecrets(pan=…{self.pan[-4:]}, cvv=***)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class ProviderTransaction:
+    id: str
+    kind: str  # topup withdraw purchase refund decline fee
+    amount: Money
+    status: str  # approved declined
+    created_at: datetime
+    merchant: str | None = None
+    decline_reason: str | None = None
+    balance_after: Money | None = None
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    items: list[ProviderTransaction]
+    has_more: bool
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    name: str
+    capabilities: frozenset[Capability]
+    brands: tuple[str, ...] = field(default=("visa",))
+
+
+class CardProvider(Protocol):
+    info: ProviderInfo
+
+    async def submit_kyc(self, application: KycApplication) -> KycResult: ...
+    async def kyc_status(self, customer_id: str) -> KycResult: ...
+    async def issue_card(
+        self, customer_id: str, brand: str, initial: Money, reference: str
+    ) -> ProviderCard: ...
+    async def find_card_by_reference(self, reference: str) -> ProviderCard | None: ...
+    async def get_card(self, card_id: str) -> ProviderCard: ...
+    async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard: ...
+    async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard: ...
+    async def freeze(self, card_id: str) -> ProviderCard: ...
+    async def unfreeze(self, card_id: str) -> ProviderCard: ...
+    async def terminate(self, card_id: str) -> ProviderCard: ...
+    async def reveal(self, card_id: str) -> CardSecrets: ...
+    async def transactions(self, card_id: str, page: int, size: int) -> TransactionPage: ...

@@ -1,0 +1,104 @@
+"""Cardholder accounts and where each one is in the conversation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import User, utcnow
+from storage.vault import Vault
+
+SUPPORTED_LANGUAGES = ("en",)
+
+
+@dataclass
+class Account:
+    """A snapshot of one cardholder for the length of one update."""
+
+    id: str
+    tenant: str
+    telegram_id: int
+    language: str
+    state: str
+    data: dict[str, Any]
+    screen_seq: int
+    kyc_status: str
+    kyc_reason: str | None
+    is_new: bool = False
+    _saved: tuple[str, str, int, str] = field(default=("", "", 0, ""), repr=False)
+
+
+class UserService:
+    def __init__(self, db: Database, vault: Vault, tenant: str) -> None:
+        self.db = db
+        self.vault = vault
+        self.tenant = tenant
+
+    async def load(self, telegram_id: int, language_code: str = "") -> Account:
+        async with self.db.session() as session:
+            user = await self._get(session, telegram_id)
+        is_new = user is None
+        if user is None:
+            language = language_code[:2] if language_code[:2] in SUPPORTED_LANGUAGES else "en"
+            user = User(tenant=self.tenant, telegram_id=telegram_id, language=language)
+            try:
+                async with self.db.session() as session:
+                    session.add(user)
+            except IntegrityError:  # a concurrent first update created it
+                async with self.db.session() as session:
+                    user = await self._get(session, telegram_id)
+                assert user is not None
+                is_new = False
+        data = json.loads(self.vault.open(user, "state_data_enc") or "{}")
+        account = Account(
+            id=user.id,
+            tenant=user.tenant,
+            telegram_id=user.telegram_id,
+            language=user.language,
+            state=user.state,
+            data=data,
+            screen_seq=user.screen_seq,
+            kyc_status=user.kyc_status,
+            kyc_reason=user.kyc_reason,
+            is_new=is_new,
+        )
+        account._saved = self._fingerprint(account)
+        return account
+
+    async def save(self, account: Account) -> None:
+        """Persist the conversation position (state, answers in progress, keyboard counter)."""
+        if self._fingerprint(account) == account._saved:
+            return
+        async with self.db.session() as session:
+            user = await session.get(User, account.id)
+            assert user is not None and user.tenant == self.tenant
+            user.state = account.state
+            user.screen_seq = account.screen_seq
+            user.language = account.language
+            self.vault.seal(
+                user, "state_data_enc", json.dumps(account.data) if account.data else None
+            )
+            user.updated_at = utcnow()
+            session.add(user)
+        account._saved = self._fingerprint(account)
+
+    @staticmethod
+    def _fingerprint(account: Account) -> tuple[str, str, int, str]:
+        return (
+            account.state,
+            json.dumps(account.data, sort_keys=True),
+            account.screen_seq,
+            account.language,
+        )
+
+    async def _get(self, session: Any, telegram_id: int) -> User | None:
+        result = await session.exec(
+            select(User).where(User.tenant == self.tenant, User.telegram_id == telegram_id)
+        )
+        user: User | None = result.first()
+        return user

@@ -1,0 +1,1 @@
+"""The database: models, the key ring and field encryption, repositories, migrations."""

@@ -1,0 +1,168 @@
+"""Tables. Every table that holds a cardholder's data carries the brand (tenant) it belongs to.
+
+Columns ending in ``_enc`` hold AES-GCM ciphertext bound to their row and column (see
+``storage/vault.py``); columns ending in ``_bidx`` hold keyed blind indexes for lookups. No
+column holds a full card number or a CVV.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """Aware UTC: SQLModel stores it as UTC on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant", "telegram_id", name="uq_users_tenant_telegram"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    language: str = Field(default="en", max_length=8)
+    # Where the person is in a conversation, and the answers carried between steps (encrypted:
+    # they can hold personal data while a step is in progress).
+    state: str = Field(default="", max_length=64)
+    state_data_enc: str | None = Field(default=None, sa_column=Column(Text))
+    screen_seq: int = 0  # bumps with every keyboard sent; an older keyboard is stale
+    kyc_status: str = Field(default="none", max_length=16)  # none draft pending approved rejected
+    kyc_reason: str | None = Field(default=None, max_length=255)
+    provider: str | None = Field(default=None, max_length=32)
+    provider_customer_id: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class KycProfile(SQLModel, table=True):
+    __tablename__ = "kyc_profiles"
+
+    id: str = Field(primary_key=True, max_length=32)  # the user's id
+    tenant: str = Field(index=True, max_length=64)
+    first_name_enc: str | None = Field(default=None, sa_column=Column(Text))
+    last_name_enc: str | None = Field(default=None, sa_column=Column(Text))
+    birth_date_enc: str | None = Field(default=None, sa_column=Column(Text))
+    country: str | None = Field(default=None, max_length=2)  # ISO 3166-1 alpha-2, for routing
+    phone_enc: str | None = Field(default=None, sa_column=Column(Text))
+    phone_bidx: str | None = Field(default=None, index=True, max_length=64)
+    address_line1_enc: str | None = Field(default=None, sa_column=Column(Text))
+    city_enc: str | None = Field(default=None, sa_column=Column(Text))
+    region_enc: str | None = Field(default=None, sa_column=Column(Text))
+    postal_code_enc: str | None = Field(default=None, sa_column=Column(Text))
+    id_type: str | None = Field(default=None, max_length=32)
+    id_number_enc: str | None = Field(default=None, sa_column=Column(Text))
+    id_number_bidx: str | None = Field(default=None, index=True, max_length=64)
+    id_photo_enc: str | None = Field(default=None, sa_column=Column(Text))
+    selfie_enc: str | None = Field(default=None, sa_column=Column(Text))
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class Card(SQLModel, table=True):
+    __tablename__ = "cards"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    user_id: str = Field(index=True, foreign_key="users.id", max_length=32)
+    provider: str = Field(max_length=32)
+    provider_card_id: str = Field(index=True, max_length=128)
+    brand: str = Field(max_length=32)
+    last4: str = Field(max_length=4)
+    masked_pan: str = Field(max_length=32)  # e.g. "4000 12•• •••• 1234"
+    status: str = Field(default="pending", max_length=16)  # pending active frozen terminated
+    balance_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(default="USD", max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Operation(SQLModel, table=True):
+    """A money movement or issuance: recorded before the provider is called, with the
+    idempotency reference reused on every retry."""
+
+    __tablename__ = "operations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    user_id: str = Field(index=True, foreign_key="users.id", max_length=32)
+    card_id: str | None = Field(default=None, index=True, max_length=32)
+    kind: str = Field(max_length=16)  # issue topup withdraw
+    amount_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    fee_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(default="USD", max_length=3)
+    brand: str | None = Field(default=None, max_length=32)
+    reference: str = Field(unique=True, max_length=64)
+    status: str = Field(default="created", max_length=16)  # created pending succeeded failed
+    error: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PendingDeletion(SQLModel, table=True):
+    """A message the bot must delete (revealed card details), kept until it is gone."""
+
+    __tablename__ = "pending_deletions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    delete_at: datetime = Field(index=True)
+    done_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=255)
+
+
+# -- the built-in sandbox issuer's own books (in the same database, never card secrets) --
+
+
+class SandboxCustomer(SQLModel, table=True):
+    __tablename__ = "sandbox_customers"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    outcome: str = Field(max_length=16)  # approved rejected (decided at submission)
+    reason: str | None = Field(default=None, max_length=255)
+    decide_at: datetime
+
+
+class SandboxCard(SQLModel, table=True):
+    __tablename__ = "sandbox_cards"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    customer_id: str = Field(index=True, max_length=32)
+    reference: str = Field(unique=True, max_length=64)  # the caller's idempotency reference
+    brand: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending active frozen terminated
+    activate_at: datetime
+    balance_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    expiry_month: int
+    expiry_year: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SandboxTransaction(SQLModel, table=True):
+    __tablename__ = "sandbox_transactions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    card_id: str = Field(index=True, max_length=32)
+    kind: str = Field(max_length=16)  # topup withdraw purchase refund decline fee
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    merchant: str | None = Field(default=None, max_length=128)
+    status: str = Field(default="approved", max_length=16)  # approved declined
+    decline_reason: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, index=True, max_length=64)
+    balance_after_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,53 @@
+"""Helpers that walk a person through the common journey, for tests that start further on."""
+
+from __future__ import annotations
+
+from tests.chat import ChatUser
+from tests.conftest import FakeClock
+
+# A minimal valid JPEG header is enough for the photo rules (they check the file is an image).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+ANSWERS = {
+    "first_name": "Ada",
+    "last_name": "Okafor",
+    "birth_date": "14/03/1992",
+    "phone": "+2348031234567",
+    "address_line1": "12 Marina Road",
+    "city": "Lagos",
+    "region": "Lagos",
+    "postal_code": "101001",
+    "id_number": "22123456789",
+}
+
+
+async def onboard(user: ChatUser, clock: FakeClock, **overrides: str) -> None:
+    """From /start to an approved KYC."""
+    answers = {**ANSWERS, **overrides}
+    await user.type("/start")
+    await user.press("Verify my identity")
+    for field in ("first_name", "last_name", "birth_date"):
+        await user.type(answers[field])
+    await user.press("Nigeria")
+    await user.type(answers["phone"])
+    for field in ("address_line1", "city", "region", "postal_code"):
+        await user.type(answers[field])
+    await user.press("BVN")
+    await user.type(answers["id_number"])
+    await user.send_photo(JPEG)
+    await user.send_photo(JPEG)
+    assert "check your details" in user.screen_text()
+    await user.press("Submit")
+    clock.advance(10)
+    await user.press("Check status")
+
+
+async def issue_card(user: ChatUser, clock: FakeClock, initial: str = "$25.00") -> None:
+    """From the menu to an active card, with an initial balance."""
+    await user.type("/menu")
+    await user.press("New card")
+    await user.press("Visa")
+    await user.press(initial)
+    await user.press("Confirm")
+    clock.advance(10)
+    await user.press("Refresh")
