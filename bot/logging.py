@@ -96,7 +96,11 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # request lines carry the bot token
+    # Request lines carry the bot token, and at DEBUG the frameworks log whole updates (names,
+    # birth dates, ID numbers typed in the chat): hold them at INFO or above whatever the level.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("telegram", "aiogram", "aiohttp"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level.upper())))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -13,7 +13,12 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -27,6 +32,7 @@ from aiogram.types import (
     TelegramObject,
     Update,
 )
+from aiogram.utils.token import TokenValidationError
 
 from bot.port import MessageGone
 from bot.telegram import (
@@ -41,6 +47,7 @@ from bot.telegram import (
     classify_error,
     inline_or_none,
     plan_send,
+    token_rejected,
     with_flood_retry,
 )
 from handlers.events import AnswerButton, Delete, Edit, Keyboard, Send, SendDocument
@@ -181,7 +188,10 @@ class AiogramRuntime:
             if api_base
             else AiohttpSession()
         )
-        self.bot = Bot(token, session=session)
+        try:
+            self.bot = Bot(token, session=session)
+        except TokenValidationError:
+            raise SystemExit(token_rejected()) from None
         self.port = AiogramPort(self.bot)
         self.dispatcher = Dispatcher()
         self._polling: asyncio.Task[None] | None = None
@@ -223,7 +233,10 @@ class AiogramRuntime:
         self.dispatcher.update.outer_middleware(self._note_update)
         self.dispatcher.startup.register(on_startup)
 
-        await self.bot.me()  # a wrong token fails here, before anything starts
+        try:
+            await self.bot.me()  # a wrong token fails here, before anything starts
+        except (TelegramUnauthorizedError, TelegramNotFound):
+            raise SystemExit(token_rejected()) from None
         self._polling = asyncio.create_task(
             self.dispatcher.start_polling(
                 self.bot,

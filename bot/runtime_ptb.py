@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.port import MessageGone
@@ -38,6 +38,7 @@ from bot.telegram import (
     classify_error,
     inline_or_none,
     plan_send,
+    token_rejected,
     with_flood_retry,
 )
 from handlers.events import AnswerButton, Delete, Edit, Keyboard, Send, SendDocument
@@ -207,7 +208,10 @@ class PtbRuntime:
         app.add_handler(CallbackQueryHandler(on_callback))
         app.add_error_handler(on_error)
 
-        await app.initialize()  # getMe: a wrong token fails here
+        try:
+            await app.initialize()  # getMe: a wrong token fails here
+        except InvalidToken:
+            raise SystemExit(token_rejected()) from None
         self._initialized = True
         await app.start()
         if app.updater is None:

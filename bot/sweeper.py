@@ -20,6 +20,12 @@ class Sweeper:
         self.deletions = deletions
         self.max_wait = max_wait
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the sweep in progress (so a deleted message is also marked done), then end."""
+        self._stopping.set()
+        self._wake.set()
 
     def poke(self) -> None:
         """A deletion was scheduled: re-check when the next one is due."""
@@ -41,7 +47,7 @@ class Sweeper:
         return done
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.sweep_once()
             except Exception:
@@ -52,6 +58,8 @@ class Sweeper:
                 until = (next_at - self.deletions.clock()).total_seconds()
                 wait = max(0.0, min(wait, until))
             self._wake.clear()
+            if self._stopping.is_set():
+                break
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:

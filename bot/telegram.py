@@ -78,6 +78,16 @@ def token_help() -> str:
     )
 
 
+def token_rejected() -> str:
+    """What `cardbot run` says when Telegram refuses the configured token."""
+    return (
+        "Telegram refused the bot token in CARDBOT_TELEGRAM_TOKEN (it is mistyped, or was "
+        "revoked in @BotFather).\n"
+        "Open @BotFather, send /mybots, pick the bot, 'API Token', and set the token it shows "
+        "in CARDBOT_TELEGRAM_TOKEN."
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Updates → Incoming
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +495,7 @@ async def serve(
         if polling in done and not polling.cancelled():
             polling.result()  # polling died: let its error out
     finally:
-        await _shutdown(runtime, handler, sweeping)
+        await _shutdown(runtime, handler, sweeper, sweeping)
         if own_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -494,7 +504,10 @@ async def serve(
 
 
 async def _shutdown(
-    runtime: Runtime, handler: UpdateHandler, sweeping: asyncio.Task[None] | None
+    runtime: Runtime,
+    handler: UpdateHandler,
+    sweeper: Sweeper,
+    sweeping: asyncio.Task[None] | None,
 ) -> None:
     """No new updates; turns in progress finish (a reveal being sent still gets its deletion
     recorded); the sweeper stops; handled updates are confirmed; sessions close."""
@@ -504,9 +517,11 @@ async def _shutdown(
         log.exception("telegram.stop_polling_failed")
     await handler.drain()
     if sweeping is not None:
-        sweeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeping
+        sweeper.stop()
+        try:
+            await asyncio.wait_for(sweeping, DRAIN_TIMEOUT)
+        except TimeoutError:  # a delete call hung: give up on it, the row stays due
+            log.warning("telegram.sweeper_stop_timeout")
     try:
         await runtime.close()
     except Exception:
@@ -526,4 +541,5 @@ __all__ = [
     "plan_send",
     "serve",
     "token_help",
+    "token_rejected",
 ]

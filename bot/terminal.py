@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app import App
 from bot.executor import execute
@@ -119,7 +119,11 @@ class TerminalChat:
 
     def to_incoming(self, line: str) -> Incoming | None:
         line = line.strip()
-        base = {"user_id": self.user_id, "chat_id": self.user_id, "language_code": "en"}
+        base: dict[str, Any] = {
+            "user_id": self.user_id,
+            "chat_id": self.user_id,
+            "language_code": "en",
+        }
         if self._awaiting_phone:
             self._awaiting_phone = False
             return Incoming(

@@ -157,7 +157,7 @@ async def initial_button(ctx: Ctx, args: list[str]) -> None:
 
 # -- top up / withdraw --
 async def ask_topup(ctx: Ctx, args: list[str]) -> None:
-    card = await ctx.services.cards.view(ctx.account, args[0])
+    card = await ctx.services.cards.active(ctx.account, args[0])
     ctx.set_state("amount:topup", card=card.id)
     rows: Rows = [
         [ctx.choice("btn-amount", f"c.amt:{m}", amount=ctx.money(Money(m))) for m in QUICK_TOPUPS]
@@ -167,7 +167,7 @@ async def ask_topup(ctx: Ctx, args: list[str]) -> None:
 
 
 async def ask_withdraw(ctx: Ctx, args: list[str]) -> None:
-    card = await ctx.services.cards.view(ctx.account, args[0])
+    card = await ctx.services.cards.active(ctx.account, args[0])
     ctx.set_state("amount:withdraw", card=card.id)
     rows: Rows = [
         [

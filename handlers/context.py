@@ -13,6 +13,8 @@ from services.users import Account
 
 # A button's data is "<screen seq>|<route>"; the route names the handler and its arguments.
 SEP = "|"
+# The one question that shows a reply keyboard (Telegram's share-contact button).
+CONTACT_STATE = "kyc:phone"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Ctx:
         return self.account.state
 
     def set_state(self, state: str, **data: Any) -> None:
+        if self.account.state == CONTACT_STATE and state != CONTACT_STATE:
+            # leaving the phone question, by any path: take its share-contact keyboard away
+            self.drop_reply_keyboard = True
         self.account.state = state
         self.account.data = {k: v for k, v in data.items() if v is not None}
 

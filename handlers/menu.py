@@ -66,8 +66,6 @@ async def help_(ctx: Ctx) -> None:
 
 async def cancel(ctx: Ctx) -> None:
     had_step = bool(ctx.state)
-    if ctx.state == "kyc:phone":
-        ctx.drop_reply_keyboard = True
     ctx.clear_state()
     if had_step:
         ctx.answer(ctx.t("cancelled-toast"))
@@ -77,12 +75,14 @@ async def cancel(ctx: Ctx) -> None:
     ctx.show(text, rows)
 
 
+# No keyboard on these two: a new keyboard would make the screen above stale, and the person
+# is told to use its buttons.
 async def unknown_command(ctx: Ctx) -> None:
-    ctx.send(ctx.t("unknown-command"), back_rows(ctx))
+    ctx.send(ctx.t("unknown-command"))
 
 
 async def not_understood(ctx: Ctx) -> None:
-    ctx.send(ctx.t("not-understood"), back_rows(ctx))
+    ctx.send(ctx.t("not-understood"))
 
 
 async def _reset_to_menu(ctx: Ctx) -> None:

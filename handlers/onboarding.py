@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from handlers import menu
@@ -112,7 +113,7 @@ async def on_input(ctx: Ctx) -> None:
             await ask(ctx, field, editing=_editing(ctx), problem=ctx.t("kyc-phone-not-own"))
             return
         else:
-            raw = incoming.contact_phone
+            raw = kyc_rules.contact_number(incoming.contact_phone)
     elif incoming.kind is Kind.TEXT:
         raw = incoming.text
     else:
@@ -142,8 +143,6 @@ async def _store(ctx: Ctx, field: str, raw: str | bytes | None) -> None:
             raise
         await ask(ctx, field, editing=editing, problem=ctx.t(exc.code, **exc.args_for_text))
         return
-    if field == "phone":
-        ctx.drop_reply_keyboard = True
     if field == "country" and editing:
         # a new country may need a new ID type: walk on through the ID questions
         missing = await ctx.services.onboarding.next_missing(ctx.account)
@@ -168,8 +167,6 @@ def _editing(ctx: Ctx) -> bool:
 
 async def back(ctx: Ctx) -> None:
     field = ctx.state.partition(":")[2]
-    if field == "phone":
-        ctx.drop_reply_keyboard = True
     if _editing(ctx) or field not in FIELDS:
         await summary(ctx)
         return
@@ -203,9 +200,7 @@ async def summary(ctx: Ctx, problem: str = "") -> None:
 
 
 def _shown(ctx: Ctx, field: str, answers: dict[str, Any]) -> str:
-    import html
-
-    value = answers.get(field)
+    value: str = answers[field] if field not in kyc_rules.PHOTO_FIELDS else ""
     if field in kyc_rules.PHOTO_FIELDS:
         return ctx.t("kyc-photo-received")
     if field == "country":
@@ -241,6 +236,8 @@ async def submit(ctx: Ctx) -> None:
 
 async def status(ctx: Ctx) -> None:
     result = await ctx.services.onboarding.state(ctx.account)
+    if result.status == "pending":
+        ctx.answer(ctx.t("kyc-still-pending"))
     await _status_screen(ctx, result.status, result.reason)
 
 
@@ -256,7 +253,6 @@ async def _status_screen(ctx: Ctx, status: str, reason: str | None) -> None:
     elif status == "pending":
         rows = [[ctx.choice("btn-kyc-status", "k.status")], [ctx.choice("btn-menu", "m")]]
         ctx.show(ctx.t("kyc-pending"), rows)
-        ctx.answer(ctx.t("kyc-still-pending"))
     else:
         await resume(ctx)
 

@@ -113,6 +113,10 @@ class CardService:
             card = await self._refresh(card)
         return self._view(card)
 
+    async def active(self, account: Account, card_id: str) -> CardView:
+        """The card, fresh from the issuer, if money can move on it now; else why not."""
+        return self._view(await self._active(account, card_id))
+
     async def statement(self, account: Account, card_id: str, page: int) -> TransactionPage:
         self._require(Capability.STATEMENT)
         card = await self._own(account, card_id)

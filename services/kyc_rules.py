@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import phonenumbers
 import pycountry
@@ -106,22 +108,62 @@ def birth_date(text: str, today: date) -> date:
     return parsed
 
 
+# Everyday names ISO does not list, or that fuzzy search would get wrong ("Republic of Korea"
+# fuzzily matches the Democratic People's Republic), keyed by their folded form.
+COUNTRY_ALIASES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "ivory coast": "CI",
+    "cote d ivoire": "CI",
+    "cote divoire": "CI",
+    "republic of korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "drc": "CD",
+    "dr congo": "CD",
+    "congo kinshasa": "CD",
+    "democratic republic of congo": "CD",
+    "congo brazzaville": "CG",
+    "republic of congo": "CG",
+    "cape verde": "CV",
+    "swaziland": "SZ",
+    "turkey": "TR",
+    "holland": "NL",
+    "america": "US",
+    "united states of america": "US",
+}
+
+
+def _fold(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z]+", " ", plain.lower()).split())
+
+
 def country(text: str) -> str:
     """ISO 3166-1 alpha-2 from a code (NG, NGA) or a name (Nigeria, côte d'ivoire)."""
     value = text.strip()
     if not value:
         raise ServiceError("kyc-country-unknown", given=text)
-    found = None
-    if value.isalpha() and len(value) in (2, 3):
-        found = pycountry.countries.get(**{f"alpha_{len(value)}": value.upper()})
+    found: Any = None
+    if _fold(value) in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[_fold(value)]
+    if value.isalpha() and len(value) == 2:
+        found = pycountry.countries.get(alpha_2=value.upper())
+    elif value.isalpha() and len(value) == 3:
+        found = pycountry.countries.get(alpha_3=value.upper())
     if found is None:
         try:
             found = pycountry.countries.lookup(value)
         except LookupError:
-            try:
-                matches = pycountry.countries.search_fuzzy(value)
-            except LookupError:
-                matches = []
+            matches = []
+            if len(value) > 3:  # a short unknown code is a typo, not a name to guess from
+                try:
+                    matches = pycountry.countries.search_fuzzy(value)
+                except LookupError:
+                    matches = []
             found = matches[0] if len(matches) == 1 else None
     if found is None:
         raise ServiceError("kyc-country-unknown", given=value[:40])
@@ -145,6 +187,13 @@ def phone(text: str, region: str | None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ServiceError("kyc-phone-invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def contact_number(text: str) -> str:
+    """A number shared with Telegram's contact button is international, though Telegram often
+    sends it without the leading plus ("2348031234567"): never read it as a local number."""
+    digits = text.strip()
+    return digits if digits.startswith("+") or not digits else "+" + digits
 
 
 def address_part(field: str, text: str) -> str:

@@ -18,7 +18,8 @@ class FakeClock:
     now: datetime = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
-        # Aware UTC, like storage.models.utcnow. Each reading moves a microsecond so rows written in one test keep their order.
+        # Aware UTC, like storage.models.utcnow. Each reading moves a microsecond so rows
+        # written in one test keep their order.
         self.now += timedelta(microseconds=1)
         return self.now
 

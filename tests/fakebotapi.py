@@ -84,10 +84,13 @@ CONFLICT = (
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters
 
 
 def bad_request(description: str) -> ApiError:
@@ -384,6 +387,8 @@ class FakeBotAPI:
         self._poller: asyncio.Future[str] | None = None
         self._tick = asyncio.Event()
         self._closing = False
+        self._floods: dict[str, int] = {}
+        self._flood_wait = 1
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -618,6 +623,12 @@ class FakeBotAPI:
         message, data = found
         return self.user_presses(user, message.message_id, data)
 
+    def flood(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Refuse the next `times` calls of `method` with 429 Too Many Requests, as Telegram's
+        flood control does (nothing happens; the bot may retry after `retry_after` s)."""
+        self._floods[method] = times
+        self._flood_wait = retry_after
+
     def block(self, user: FakeUser) -> None:
         self._private(user).blocked = True
 
@@ -651,11 +662,22 @@ class FakeBotAPI:
         return chat.reply_keyboard if chat else None
 
     def latest_keyboard_message(self, chat_id: int, *, since: int = 0) -> ChatMessage | None:
-        """The newest live bot message with an inline keyboard (changed at or after `since`)."""
+        """The live bot message with an inline keyboard that was sent or edited last (and at or
+        after `since`): the screen the person is looking at."""
         candidates = [
             m for m in self.bot_messages(chat_id) if m.reply_markup and m.changed_at >= since
         ]
-        return max(candidates, key=lambda m: m.message_id, default=None)
+        return max(candidates, key=lambda m: (m.changed_at, m.message_id), default=None)
+
+    def find_text(self, chat_id: int, fragment: str, *, since: int = 0) -> ChatMessage | None:
+        """The latest live bot message sent or edited at or after `since` whose text (as the
+        person sees it, after HTML parsing) contains `fragment`."""
+        found = [
+            m
+            for m in self.bot_messages(chat_id)
+            if m.changed_at >= since and m.text is not None and fragment in m.text
+        ]
+        return max(found, key=lambda m: (m.changed_at, m.message_id), default=None)
 
     def find_button(
         self, chat_id: int, label: str, *, since: int = 0
@@ -717,6 +739,18 @@ class FakeBotAPI:
         `since`) has a button with this label; returns the message and the button's data."""
         return await self.wait_until(lambda: self.find_button(chat_id, label, since=since), timeout)
 
+    async def wait_for_text(
+        self,
+        chat_id: int,
+        fragment: str,
+        *,
+        since: int = 0,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> ChatMessage:
+        return await self.wait_until(
+            lambda: self.find_text(chat_id, fragment, since=since), timeout
+        )
+
     async def wait_answered(
         self,
         query_id: str,
@@ -758,6 +792,13 @@ class FakeBotAPI:
             if unreadable is not None:
                 raise unreadable
             call.params = _normalise(raw)
+            if self._floods.get(method):
+                self._floods[method] -= 1
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {self._flood_wait}",
+                    {"retry_after": self._flood_wait},
+                )
             if method == "getUpdates":
                 # Long polls are recorded when they answer, not while they wait.
                 call.result = await handler(call, request)
@@ -1139,9 +1180,10 @@ def _gone(request: web.Request) -> bool:
 
 
 def _error_response(exc: ApiError) -> web.Response:
-    return web.json_response(
-        {"ok": False, "error_code": exc.code, "description": exc.description}, status=exc.code
-    )
+    body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
+    return web.json_response(body, status=exc.code)
 
 
 async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, StoredFile]]:

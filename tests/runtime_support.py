@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.app import App, build_app
 from bot.telegram import serve
@@ -49,3 +50,28 @@ async def running(app: App, *, sweep_every: float = 0.05) -> AsyncIterator[async
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=15)
+
+
+class ScheduledDeletions:
+    """Notes each self-destruct the runtime records, so a test can move the clock only once
+    the deletion is in the database (Telegram answers the send before the bot records it)."""
+
+    def __init__(self, app: App) -> None:
+        self.rows: list[tuple[int, int]] = []  # (chat_id, message_id)
+        self._changed = asyncio.Event()
+        deletions = app.services.deletions
+        original = deletions.schedule
+
+        async def schedule(chat_id: int, message_id: int, after_seconds: int) -> Any:
+            row = await original(chat_id, message_id, after_seconds)
+            self.rows.append((chat_id, message_id))
+            self._changed.set()
+            return row
+
+        deletions.schedule = schedule  # type: ignore[method-assign]
+
+    async def wait_for(self, chat_id: int, message_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            while (chat_id, message_id) not in self.rows:
+                self._changed.clear()
+                await self._changed.wait()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.telegram import parse_command, serve, token_help
+from bot.telegram import parse_command, serve, token_help, token_rejected
 from handlers.events import (
     Action,
     AnswerButton,
@@ -25,7 +25,7 @@ from handlers.events import (
 )
 from tests.conftest import FakeClock, make_settings
 from tests.fakebotapi import FakeBotAPI, FakeUser
-from tests.runtime_support import FRAMEWORKS, make_app, running
+from tests.runtime_support import FRAMEWORKS, ScheduledDeletions, make_app, running
 
 pytestmark = pytest.mark.parametrize("framework", FRAMEWORKS)
 
@@ -288,11 +288,13 @@ async def test_self_destructing_message_is_deleted_on_time(
         Send(i.chat_id, "secret <tg-spoiler>1234</tg-spoiler>", protect_content=True,
              self_destruct_after=30)
     ]  # fmt: skip
+    scheduled = ScheduledDeletions(app)
     async with running(app):
         mark = server.mark()
         server.user_sends_text(ADA, "reveal")
         sent = await server.wait_for_call("sendMessage", since=mark)
         message_id = sent.result["message_id"]
+        await scheduled.wait_for(ADA.id, message_id)
         clock.advance(29)
         assert await app.services.deletions.due() == []
         clock.advance(2)
@@ -330,11 +332,13 @@ async def test_a_wrong_token_fails_fast(
 
     app = await build_app(settings, clock=clock, configure_logs=False)
     try:
-        with pytest.raises(Exception, match="(?i)unauthorized|invalid|token"):
+        with pytest.raises(SystemExit) as exc:
             await serve(app)
     finally:
         await app.close()
+    assert str(exc.value) == token_rejected()
     assert server.calls[0].status == 401
+    assert "B" * 35 not in str(exc.value)
 
 
 async def test_no_token_says_how_to_get_one(tmp_path: Path, framework: str, clock: FakeClock):
@@ -349,3 +353,30 @@ async def test_no_token_says_how_to_get_one(tmp_path: Path, framework: str, cloc
         await app.close()
     assert str(exc.value) == token_help()
     assert "@BotFather" in token_help() and "CARDBOT_TELEGRAM_TOKEN" in token_help()
+
+
+async def test_flood_control_is_waited_out_and_a_blocked_user_does_not_stop_the_bot(
+    server: FakeBotAPI, scripted: tuple[App, Script]
+):
+    app, script = scripted
+    bob = FakeUser(id=5002, first_name="Bob", username=None, language_code=None)
+    async with running(app):
+        server.user_sends_text(bob, "hi")  # Bob's chat exists…
+        await server.wait_for_call("sendMessage", lambda c: c.params["chat_id"] == bob.id)
+        server.block(bob)  # …then he blocks the bot
+        server.flood("sendMessage", times=1, retry_after=1)
+        mark = server.mark()
+        server.user_sends_text(ADA, "hello")
+        sent = await server.wait_for_call("sendMessage", since=mark)
+        assert sent.params["chat_id"] == ADA.id
+        first = server.calls_of("sendMessage", since=mark)[0]
+        assert first.status == 429  # refused once, then sent after the wait
+
+        mark = server.mark()
+        server.user_sends_text(bob, "still there?")
+        refused = await server.wait_for_call("sendMessage", since=mark, ok=False)
+        assert refused.error == "Forbidden: bot was blocked by the user"
+        server.user_sends_text(ADA, "and you?")
+        await server.wait_for_call("sendMessage", lambda c: c.params["chat_id"] == ADA.id,
+                                   since=mark)  # fmt: skip
+    assert [i.first_name for i in script.seen] == ["Bob", "Ada", "Bob", "Ada"]

@@ -12,6 +12,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fluent.syntax import FluentParser
@@ -33,7 +34,7 @@ def _variables() -> dict[str, set[str]]:
     """Each message id in the English catalogue → the variables it uses."""
     resource = FluentParser().parse(CATALOGUE.read_text(encoding="utf-8"))
     junk = [entry for entry in resource.body if isinstance(entry, fluent_ast.Junk)]
-    assert not junk, f"unparseable catalogue entries: {[j.content[:60] for j in junk]}"
+    assert not junk, f"unparseable catalogue entries: {[(j.content or '')[:60] for j in junk]}"
     found: dict[str, set[str]] = {}
 
     def walk(node: object, into: set[str]) -> None:
@@ -55,6 +56,11 @@ def _variables() -> dict[str, set[str]]:
 VARIABLES = _variables()
 
 
+def dummy(key: str, value: str = "1") -> dict[str, Any]:
+    """A value for every variable the message uses."""
+    return dict.fromkeys(VARIABLES[key], value)
+
+
 @dataclass(frozen=True)
 class Use:
     key: str
@@ -73,7 +79,7 @@ def _constant_ids(node: ast.expr) -> Iterator[str]:
 def _keywords(call: ast.Call) -> frozenset[str] | None:
     if any(kw.arg is None for kw in call.keywords):
         return None
-    return frozenset(kw.arg for kw in call.keywords if kw.arg not in ("html_args",))
+    return frozenset(kw.arg for kw in call.keywords if kw.arg and kw.arg != "html_args")
 
 
 def _text_uses() -> list[Use]:
@@ -170,19 +176,19 @@ def test_literal_id_exists_and_gets_its_arguments(use: Use) -> None:
         unused = use.keywords - VARIABLES[use.key]
         assert not missing, f"{use.where}: {use.key} needs {sorted(missing)}"
         assert not unused, f"{use.where}: {use.key} ignores {sorted(unused)}"
-    TEXTS.get("en", use.key, **dict.fromkeys(VARIABLES[use.key], "1"))
+    TEXTS.get("en", use.key, **dummy(use.key))
 
 
 @pytest.mark.parametrize("key", FAMILIES)
 def test_dynamic_family_member_exists_and_formats(key: str) -> None:
     assert TEXTS.has(key), f"no message {key!r}"
-    text = TEXTS.get("en", key, **dict.fromkeys(VARIABLES[key], "1"))
+    text = TEXTS.get("en", key, **dummy(key))
     assert text.strip()
 
 
 @pytest.mark.parametrize("key", sorted(VARIABLES))
 def test_every_message_formats_with_its_variables(key: str) -> None:
-    text = TEXTS.get("en", key, **dict.fromkeys(VARIABLES[key], "<x&y>"))
+    text = TEXTS.get("en", key, **dummy(key, "<x&y>"))
     assert text.strip()
     if key.startswith("btn-"):
         return
@@ -198,5 +204,5 @@ def test_a_missing_argument_is_an_error_not_a_silent_gap() -> None:
 def test_button_labels_are_plain_text() -> None:
     for key in VARIABLES:
         if key.startswith("btn-"):
-            text = TEXTS.get("en", key, html_args=False, **dict.fromkeys(VARIABLES[key], "1"))
+            text = TEXTS.get("en", key, html_args=False, **dummy(key))
             assert "<" not in text, key

@@ -101,7 +101,7 @@ kyc-summary-title = 📋 <b>Please check your details</b>
 kyc-summary-footer = Is everything right? Submit, or change an answer first.
 kyc-edit-which = Which answer would you like to change?
 kyc-use-buttons = Please use the buttons below: submit, or change an answer.
-kyc-submitting = Sending…
+kyc-submitting = Sent for review
 kyc-pending = ⏳ <b>Thanks! Your documents are being reviewed.</b>
     This usually takes a few minutes. Tap “Check status” to see if it is done.
 kyc-still-pending = Still being reviewed
