@@ -236,4 +236,5 @@ async def test_files_round_trip(server: FakeBotAPI, http: aiohttp.ClientSession)
     assert body["ok"], body
     assert body["result"]["document"]["file_name"] == "statement.csv"
     assert body["result"]["caption"] == "Statement"
-    assert server.calls_of("sendDocument")[0].upload("document").content == b"a,b\n1,2\n"
+    upload = server.calls_of("sendDocument")[0].upload("document")
+    assert upload is not None and upload.content == b"a,b\n1,2\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,7 +191,7 @@ async def test_sends_follow_the_runtime_rules(server: FakeBotAPI, scripted: tupl
 async def test_edits_deletions_and_answers(server: FakeBotAPI, scripted: tuple[App, Script]):
     app, script = scripted
     keyboard = [[Button("Refresh", "1|refresh")]]
-    gone: dict[str, int] = {}
+    gone: dict[str, Any] = {}
 
     def reply(incoming: Incoming) -> list[Action]:
         chat = incoming.chat_id
