@@ -9,7 +9,13 @@ from typing import Any
 
 from services import kyc_rules
 from services.errors import ServiceError
-from services.providers.base import CardProvider, KycApplication, KycStatus, ProviderError
+from services.providers.base import (
+    CardProvider,
+    KycApplication,
+    KycResult,
+    KycStatus,
+    ProviderError,
+)
 from services.users import Account
 from storage.db import Database
 from storage.models import KycProfile, User, utcnow
@@ -165,18 +171,7 @@ class OnboardingService:
             result = await self.provider.submit_kyc(application)
         except ProviderError as exc:
             raise ServiceError(exc.code) from exc
-        async with self.db.session() as session:
-            user = await session.get(User, account.id)
-            profile = await self._profile(session, account)
-            assert user is not None
-            user.provider = self.provider.info.name
-            user.provider_customer_id = result.customer_id
-            profile.submitted_at = self.clock()
-            self._apply(user, profile, result.status, result.reason)
-            session.add(user)
-            session.add(profile)
-        account.kyc_status, account.kyc_reason = user.kyc_status, user.kyc_reason
-        return KycState(user.kyc_status, user.kyc_reason)
+        return await self._record(account, result, submitted=True)
 
     async def state(self, account: Account) -> KycState:
         """The current KYC status, asking the issuer while a review is pending."""
@@ -189,13 +184,7 @@ class OnboardingService:
             except ProviderError:
                 return KycState("pending")
             if result.status is not KycStatus.PENDING:
-                async with self.db.session() as session:
-                    user = await session.get(User, account.id)
-                    profile = await self._profile(session, account)
-                    assert user is not None
-                    self._apply(user, profile, result.status, result.reason)
-                    session.add(user)
-                    session.add(profile)
+                return await self._record(account, result)
         account.kyc_status, account.kyc_reason = user.kyc_status, user.kyc_reason
         return KycState(user.kyc_status, user.kyc_reason)
 
@@ -214,14 +203,26 @@ class OnboardingService:
         if account.kyc_status in ("pending", "approved"):
             raise ServiceError("kyc-locked")
 
-    def _apply(
-        self, user: User, profile: KycProfile, status: KycStatus, reason: str | None
-    ) -> None:
-        user.kyc_status = str(status)
-        user.kyc_reason = reason
-        if status is not KycStatus.PENDING:
-            profile.decided_at = self.clock()
-        user.updated_at = self.clock()
+    async def _record(
+        self, account: Account, result: KycResult, *, submitted: bool = False
+    ) -> KycState:
+        """Keep the issuer's answer: customer id on submission, status, and when it was decided."""
+        async with self.db.session() as session:
+            user = await session.get(User, account.id)
+            profile = await self._profile(session, account)
+            assert user is not None
+            if submitted:
+                user.provider = self.provider.info.name
+                user.provider_customer_id = result.customer_id
+                profile.submitted_at = self.clock()
+            user.kyc_status, user.kyc_reason = str(result.status), result.reason
+            if result.status is not KycStatus.PENDING:
+                profile.decided_at = self.clock()
+            user.updated_at = self.clock()
+            session.add(user)
+            session.add(profile)
+        account.kyc_status, account.kyc_reason = user.kyc_status, user.kyc_reason
+        return KycState(user.kyc_status, user.kyc_reason)
 
     async def _profile(self, session: Any, account: Account) -> KycProfile:
         profile: KycProfile | None = await session.get(KycProfile, account.id)
