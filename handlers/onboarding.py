@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
+
+from babel.dates import format_date
 
 from handlers import menu
 from handlers.context import Choice, Ctx, Rows
@@ -207,6 +210,8 @@ def _shown(ctx: Ctx, field: str, answers: dict[str, Any]) -> str:
         return html.escape(kyc_rules.country_name(value))
     if field == "id_type":
         return ctx.t(f"id-type-{value}")
+    if field == "birth_date":
+        return format_date(date.fromisoformat(value), "long", locale=ctx.account.language)
     if field == "id_number":
         return "•" * max(len(value) - 4, 0) + html.escape(value[-4:])
     return html.escape(str(value))
