@@ -13,8 +13,10 @@ from services.cards import CardService
 from services.container import Services
 from services.deletions import DeletionService
 from services.onboarding import OnboardingService
+from services.providers import registry
 from services.providers.base import CardProvider
 from services.providers.sandbox import SandboxProvider
+from services.routing import Router
 from services.settings import Settings
 from services.users import UserService
 from storage.db import Database
@@ -37,9 +39,9 @@ class App:
 
 
 def build_provider(
-    settings: Settings, db: Database, ring: KeyRing, clock: Callable[[], datetime]
+    name: str, settings: Settings, db: Database, ring: KeyRing, clock: Callable[[], datetime]
 ) -> CardProvider:
-    if settings.provider == "sandbox":
+    if name == "sandbox":
         return SandboxProvider(
             db,
             ring.derive("sandbox-card-secrets"),
@@ -47,7 +49,19 @@ def build_provider(
             settings.sandbox_delay_seconds,
             clock,
         )
-    raise SystemExit(f"CARDBOT_PROVIDER={settings.provider!r} is not available yet; use 'sandbox'.")
+    return registry.create(name, settings)
+
+
+def build_router(
+    settings: Settings, db: Database, ring: KeyRing, clock: Callable[[], datetime]
+) -> Router:
+    providers = {
+        name: build_provider(name, settings, db, ring, clock) for name in settings.enabled_providers
+    }
+    try:
+        return Router(providers, settings.routes)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 async def build_app(
@@ -67,13 +81,14 @@ async def build_app(
     if migrate if migrate is not None else db.is_sqlite:
         await upgrade(db)
     vault = Vault(ring)
-    provider = build_provider(settings, db, ring, clock)
+    router = build_router(settings, db, ring, clock)
+    onboarding = OnboardingService(db, vault, router, settings.tenant, clock)
     services = Services(
         settings=settings,
-        provider=provider,
+        router=router,
         users=UserService(db, vault, settings.tenant),
-        onboarding=OnboardingService(db, vault, provider, settings.tenant, clock),
-        cards=CardService(db, provider, settings, clock),
+        onboarding=onboarding,
+        cards=CardService(db, router, onboarding, settings, clock),
         deletions=DeletionService(db, settings.tenant, clock),
     )
     return App(settings, db, ring, services, Conversation(services, Texts.load()))

@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("card", help="the card's last four digits")
         p.add_argument("amount", help="amount in USD, e.g. 12.50")
         p.add_argument("--merchant", default="Sandbox Store")
+        if name == "purchase":
+            p.add_argument("--airline", action="store_true", help="an airline ticket purchase")
         p.set_defaults(func=_sandbox_simulate, action=name)
     return parser
 
@@ -165,12 +167,13 @@ async def _sandbox_simulate(settings: Settings, args: argparse.Namespace) -> int
         print(
             await simulate(
                 app.db,
-                app.services.provider,
+                app.services.router.providers.get("sandbox"),
                 settings.tenant,
                 args.card,
                 args.action,
                 amount,
                 args.merchant,
+                airline=getattr(args, "airline", False),
             )
         )
     except ServiceError as exc:

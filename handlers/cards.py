@@ -1,10 +1,13 @@
-"""Card screens: list, view, issue, top up, withdraw, freeze, terminate, statement, reveal."""
+"""Card screens: list, view, top up, withdraw, freeze, terminate, statement, reveal.
+
+A new card is asked for in handlers/issue.py; limits, airline payments and disputes live in
+handlers/controls.py."""
 
 from __future__ import annotations
 
 from babel.dates import format_datetime
 
-from handlers import menu
+from handlers import controls, issue, menu
 from handlers.context import Ctx, Rows
 from handlers.events import Kind
 from handlers.routes import Router
@@ -15,7 +18,6 @@ from services.money import AmountError, Money, parse_amount
 from services.providers.base import Capability, CardSecrets, CardStatus
 
 QUICK_TOPUPS = (1_000, 2_500, 5_000, 10_000)
-QUICK_INITIAL = (1_000, 2_500, 5_000)
 STATUS_ICON = {"pending": "⏳", "active": "🟢", "frozen": "❄️", "terminated": "⚫"}
 
 
@@ -23,9 +25,6 @@ def register(router: Router) -> None:
     router.commands["cards"] = lambda ctx: card_list(ctx, [])
     router.buttons["c.list"] = card_list
     router.buttons["c.v"] = card_view
-    router.buttons["c.new"] = new_card
-    router.buttons["c.brand"] = choose_brand
-    router.buttons["c.init"] = initial_button
     router.buttons["c.top"] = ask_topup
     router.buttons["c.wd"] = ask_withdraw
     router.buttons["c.amt"] = amount_button
@@ -38,8 +37,8 @@ def register(router: Router) -> None:
     router.inputs["amount"] = on_amount
 
 
-def _can(ctx: Ctx, capability: Capability) -> bool:
-    return ctx.services.cards.can(capability)
+def _can(ctx: Ctx, capability: Capability, card: CardView | None = None) -> bool:
+    return ctx.services.cards.can(capability, card)
 
 
 def _card_line(ctx: Ctx, card: CardView) -> str:
@@ -73,10 +72,10 @@ async def card_list(ctx: Ctx, _args: list[str]) -> None:
 async def card_view(ctx: Ctx, args: list[str], *, notice: str = "") -> None:
     ctx.clear_state()
     card = await ctx.services.cards.view(ctx.account, args[0])
-    await _show_card(ctx, card, notice)
+    await show_card(ctx, card, notice)
 
 
-async def _show_card(ctx: Ctx, card: CardView, notice: str = "") -> None:
+async def show_card(ctx: Ctx, card: CardView, notice: str = "") -> None:
     text = ctx.t(
         "card-view",
         brand=card.brand.title(),
@@ -85,6 +84,9 @@ async def _show_card(ctx: Ctx, card: CardView, notice: str = "") -> None:
         icon=STATUS_ICON.get(card.status, ""),
         balance=ctx.money(card.balance),
     )
+    extra = controls.card_lines(ctx, card)
+    if extra:
+        text = "\n".join([text, *extra])
     if notice:
         text = f"{notice}\n\n{text}"
     ctx.show(text, _card_rows(ctx, card))
@@ -95,64 +97,37 @@ def _card_rows(ctx: Ctx, card: CardView) -> Rows:
     rows: Rows = []
     if card.status == CardStatus.PENDING:
         rows.append([ctx.choice("btn-refresh", f"c.v:{cid}")])
-    if card.status in (CardStatus.ACTIVE, CardStatus.FROZEN) and _can(ctx, Capability.REVEAL):
+    if card.status in (CardStatus.ACTIVE, CardStatus.FROZEN) and _can(ctx, Capability.REVEAL, card):
         rows.append([ctx.choice("btn-reveal", f"c.rv:{cid}")])
     money_row = []
-    if card.status == CardStatus.ACTIVE and _can(ctx, Capability.TOPUP):
+    if card.status == CardStatus.ACTIVE and _can(ctx, Capability.TOPUP, card):
         money_row.append(ctx.choice("btn-topup", f"c.top:{cid}"))
-    if card.status == CardStatus.ACTIVE and _can(ctx, Capability.WITHDRAW) and card.balance.minor:
+    if (
+        card.status == CardStatus.ACTIVE
+        and _can(ctx, Capability.WITHDRAW, card)
+        and card.balance.minor
+    ):
         money_row.append(ctx.choice("btn-withdraw", f"c.wd:{cid}"))
     if money_row:
         rows.append(money_row)
     state_row = []
-    if _can(ctx, Capability.FREEZE):
+    if _can(ctx, Capability.FREEZE, card):
         if card.status == CardStatus.ACTIVE:
             state_row.append(ctx.choice("btn-freeze", f"c.frz:{cid}"))
         elif card.status == CardStatus.FROZEN:
             state_row.append(ctx.choice("btn-unfreeze", f"c.unf:{cid}"))
-    if _can(ctx, Capability.STATEMENT) and card.status != CardStatus.PENDING:
+    if _can(ctx, Capability.STATEMENT, card) and card.status != CardStatus.PENDING:
         state_row.append(ctx.choice("btn-statement", f"c.st:{cid}:0"))
     if state_row:
         rows.append(state_row)
-    if _can(ctx, Capability.TERMINATE) and card.status in (CardStatus.ACTIVE, CardStatus.FROZEN):
+    rows.extend(controls.card_rows(ctx, card))
+    if _can(ctx, Capability.TERMINATE, card) and card.status in (
+        CardStatus.ACTIVE,
+        CardStatus.FROZEN,
+    ):
         rows.append([ctx.choice("btn-terminate", f"c.term:{cid}:1")])
     rows.append([ctx.choice("btn-my-cards", "c.list"), ctx.choice("btn-menu", "m")])
     return rows
-
-
-# -- issuing --
-async def new_card(ctx: Ctx, _args: list[str]) -> None:
-    if (await ctx.services.onboarding.state(ctx.account)).status != "approved":
-        raise ServiceError("kyc-required")
-    brands = ctx.services.cards.brands
-    if _can(ctx, Capability.CHOOSE_BRAND) and len(brands) > 1:
-        rows: Rows = [[ctx.choice(f"brand-{b}", f"c.brand:{b}") for b in brands]]
-        rows.append([ctx.choice("btn-cancel", "x")])
-        ctx.show(ctx.t("issue-choose-brand"), rows)
-    else:
-        await choose_brand(ctx, [brands[0]])
-
-
-async def choose_brand(ctx: Ctx, args: list[str]) -> None:
-    brand = args[0]
-    if not _can(ctx, Capability.INITIAL_AMOUNT):
-        await _quote(ctx, await ctx.services.cards.quote_issue(ctx.account, brand, Money(0)))
-        return
-    ctx.set_state("amount:issue", brand=brand)
-    rows: Rows = [[ctx.choice("btn-no-initial", f"c.init:{brand}:0")]]
-    rows.append(
-        [
-            ctx.choice("btn-amount", f"c.init:{brand}:{m}", amount=ctx.money(Money(m)))
-            for m in QUICK_INITIAL
-        ]
-    )
-    rows.append([ctx.choice("btn-cancel", "x")])
-    ctx.show(ctx.t("issue-ask-initial", brand=ctx.t(f"brand-{brand}")), rows)
-
-
-async def initial_button(ctx: Ctx, args: list[str]) -> None:
-    brand, minor = args[0], int(args[1])
-    await _quote(ctx, await ctx.services.cards.quote_issue(ctx.account, brand, Money(minor)))
 
 
 # -- top up / withdraw --
@@ -217,16 +192,19 @@ async def _amount(ctx: Ctx, amount: Money) -> None:
     data = ctx.account.data
     cards = ctx.services.cards
     if kind == "issue":
-        await _quote(ctx, await cards.quote_issue(ctx.account, data["brand"], amount))
+        quote = await cards.quote_issue(ctx.account, data["option"], amount, data.get("wallet"))
+        await show_quote(ctx, quote)
+    elif kind.startswith("limit_"):
+        await controls.set_limit(ctx, data["card"], kind, amount)
     elif kind == "topup":
-        await _quote(ctx, await cards.quote_topup(ctx.account, data["card"], amount))
+        await show_quote(ctx, await cards.quote_topup(ctx.account, data["card"], amount))
     elif kind == "withdraw":
-        await _quote(ctx, await cards.quote_withdraw(ctx.account, data["card"], amount))
+        await show_quote(ctx, await cards.quote_withdraw(ctx.account, data["card"], amount))
     else:
         await menu.show_menu(ctx)
 
 
-async def _quote(ctx: Ctx, quote: Quote) -> None:
+async def show_quote(ctx: Ctx, quote: Quote) -> None:
     ctx.set_state("confirm", operation=quote.operation_id)
     args = {
         "amount": ctx.money(quote.amount),
@@ -234,7 +212,7 @@ async def _quote(ctx: Ctx, quote: Quote) -> None:
         "total": ctx.money(quote.total),
         "after": ctx.money(quote.balance_after),
         "last4": quote.card.last4 if quote.card else "",
-        "brand": ctx.t(f"brand-{quote.brand}") if quote.brand else "",
+        "brand": issue.option_label(ctx, quote.option, quote.wallet) if quote.option else "",
     }
     back = f"c.v:{quote.card.id}" if quote.card else "c.list"
     rows: Rows = [
@@ -268,7 +246,7 @@ async def confirm(ctx: Ctx, args: list[str]) -> None:
         )
         notice = ctx.t("failed", reason=Markup(notice))
     if outcome.card is not None:
-        await _show_card(ctx, outcome.card, notice)
+        await show_card(ctx, outcome.card, notice)
     else:
         ctx.show(notice, [[ctx.choice("btn-my-cards", "c.list"), ctx.choice("btn-menu", "m")]])
 
@@ -277,13 +255,13 @@ async def confirm(ctx: Ctx, args: list[str]) -> None:
 async def freeze(ctx: Ctx, args: list[str]) -> None:
     card = await ctx.services.cards.freeze(ctx.account, args[0])
     ctx.answer(ctx.t("frozen-toast"))
-    await _show_card(ctx, card, ctx.t("frozen", last4=card.last4))
+    await show_card(ctx, card, ctx.t("frozen", last4=card.last4))
 
 
 async def unfreeze(ctx: Ctx, args: list[str]) -> None:
     card = await ctx.services.cards.unfreeze(ctx.account, args[0])
     ctx.answer(ctx.t("unfrozen-toast"))
-    await _show_card(ctx, card, ctx.t("unfrozen", last4=card.last4))
+    await show_card(ctx, card, ctx.t("unfrozen", last4=card.last4))
 
 
 async def terminate(ctx: Ctx, args: list[str]) -> None:
@@ -300,7 +278,7 @@ async def terminate(ctx: Ctx, args: list[str]) -> None:
     else:
         closed, returned = await ctx.services.cards.terminate(ctx.account, card_id)
         ctx.answer(ctx.t("terminated-toast"))
-        await _show_card(
+        await show_card(
             ctx, closed, ctx.t("terminated", last4=closed.last4, balance=ctx.money(returned))
         )
 
@@ -332,6 +310,7 @@ async def statement(ctx: Ctx, args: list[str]) -> None:
     if result.has_more:
         nav.append(ctx.choice("btn-older", f"c.st:{card_id}:{page + 1}"))
     rows: Rows = [nav] if nav else []
+    rows.extend(controls.statement_rows(ctx, card, result, page))
     rows.append([ctx.choice("btn-back-card", f"c.v:{card_id}")])
     ctx.show("\n".join(lines), rows)
 

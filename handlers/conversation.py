@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import structlog
 
-from handlers import cards, menu, onboarding
+from handlers import cards, controls, issue, menu, onboarding
 from handlers.context import SEP, Ctx
 from handlers.events import Action, AnswerButton, Incoming, Kind, Send
 from handlers.routes import Router
@@ -24,7 +24,7 @@ class Conversation:
         self.services = services
         self.texts = texts
         self.router = Router()
-        for module in (menu, onboarding, cards):
+        for module in (menu, onboarding, cards, issue, controls):
             module.register(self.router)
         # One update at a time per person: two quick presses must not interleave.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)

@@ -1,14 +1,18 @@
-"""Cards: issue, list, top up, withdraw, freeze, terminate, statement, reveal.
+"""Cards: issue, list, top up, withdraw, freeze, terminate, statement, reveal, and the controls
+an issuer offers (limits, airline payments, disputes).
 
 Every money movement and issuance is an ``Operation`` recorded before the issuer is called, with
 an idempotency reference reused on every retry; confirming moves it from ``created`` to
 ``pending`` in one conditional update, so a second press of the same button moves no money.
+A new card goes to the first eligible issuer (services/routing.py) and fails over to the next
+only when the previous one definitely did not issue it.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +22,21 @@ from sqlmodel import col, func, select
 
 from services.errors import ServiceError
 from services.money import Money, percent_of
+from services.onboarding import OnboardingService
 from services.providers.base import (
     Capability,
+    Cardholder,
     CardProvider,
     CardSecrets,
     CardStatus,
+    Dispute,
+    IssueRequest,
+    Limits,
     ProviderCard,
     ProviderError,
     TransactionPage,
 )
+from services.routing import Router
 from services.settings import Settings
 from services.users import Account
 from storage.db import Database
@@ -36,16 +46,43 @@ log = structlog.get_logger(__name__)
 
 QUOTE_VALID_FOR = timedelta(minutes=15)
 STATEMENT_PAGE_SIZE = 5
+REGULAR, WALLET, SINGLE_USE = "regular", "wallet", "single"
 
 
 @dataclass(frozen=True)
 class CardView:
     id: str
+    provider: str
     brand: str
     last4: str
     masked_pan: str
     status: str
     balance: Money
+    disposable: bool = False
+    wallet: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    airline_payments: bool | None = None
+
+
+@dataclass(frozen=True)
+class CardOption:
+    """A kind of card a cardholder can ask for; the issuer is chosen by routing."""
+
+    brand: str
+    kind: str  # regular wallet single
+    wallets: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.brand}.{self.kind}"
+
+    @property
+    def needs(self) -> set[Capability]:
+        return {
+            Capability.ISSUE,
+            *([Capability.DISPOSABLE] if self.kind == SINGLE_USE else []),
+            *([Capability.WALLET_PAY] if self.kind == WALLET else []),
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +94,8 @@ class Quote:
     total: Money  # what the cardholder pays (issue, top-up) or receives (withdraw)
     balance_after: Money
     card: CardView | None = None
-    brand: str | None = None
+    option: CardOption | None = None
+    wallet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,22 +111,23 @@ class CardService:
     def __init__(
         self,
         db: Database,
-        provider: CardProvider,
+        router: Router,
+        onboarding: OnboardingService,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
-        self.provider = provider
+        self.router = router
+        self.onboarding = onboarding
         self.settings = settings
         self.tenant = settings.tenant
         self.clock = clock
 
-    def can(self, capability: Capability) -> bool:
-        return capability in self.provider.info.capabilities
-
-    @property
-    def brands(self) -> tuple[str, ...]:
-        return self.provider.info.brands
+    def can(self, capability: Capability, card: CardView | None = None) -> bool:
+        """For a card: whether its issuer offers it; else whether any enabled issuer does."""
+        if card is not None:
+            return capability in self.router.get(card.provider).info.capabilities
+        return self.router.can(capability)
 
     # -- reading --
     async def list(self, account: Account) -> list[CardView]:
@@ -118,31 +157,71 @@ class CardService:
         return self._view(await self._active(account, card_id))
 
     async def statement(self, account: Account, card_id: str, page: int) -> TransactionPage:
-        self._require(Capability.STATEMENT)
         card = await self._own(account, card_id)
+        self._require(Capability.STATEMENT, card)
         return await self._call(
-            self.provider.transactions(card.provider_card_id, max(page, 0), STATEMENT_PAGE_SIZE)
+            self._issuer(card).transactions(
+                card.provider_card_id, max(page, 0), STATEMENT_PAGE_SIZE
+            )
         )
 
     async def reveal(self, account: Account, card_id: str) -> tuple[CardView, CardSecrets]:
         """Card details fetched live for one message; never stored, never logged."""
-        self._require(Capability.REVEAL)
         card = await self._refresh(await self._own(account, card_id))
+        self._require(Capability.REVEAL, card)
         if card.status not in (CardStatus.ACTIVE, CardStatus.FROZEN):
             raise ServiceError(f"card-not-revealable-{card.status}")
-        secrets = await self._call(self.provider.reveal(card.provider_card_id))
+        secrets = await self._call(self._issuer(card).reveal(card.provider_card_id))
         log.info("card.revealed", card_id=card.id, user_id=account.id)
         return self._view(card), secrets
 
+    # -- what a new card can be --
+    async def card_options(self, account: Account) -> builtins.list[CardOption]:
+        """The kinds of card on offer to this cardholder, from the eligible issuers' own product
+        lists where they publish one."""
+        country = await self._country(account)
+        options: dict[str, CardOption] = {}
+        for provider in self.router.candidates(country, [Capability.ISSUE]):
+            for option in await self._options_of(provider):
+                options.setdefault(option.key, option)
+        return list(options.values())
+
+    async def _options_of(self, provider: CardProvider) -> builtins.list[CardOption]:
+        caps = provider.info.capabilities
+        if Capability.PRODUCTS in caps:
+            try:
+                products = await provider.products()
+            except ProviderError:
+                log.warning("products.unavailable", provider=provider.info.name)
+                return []
+            return [
+                CardOption(
+                    p.brand,
+                    SINGLE_USE if p.disposable else WALLET if p.wallets else REGULAR,
+                    p.wallets,
+                )
+                for p in products
+                if (not p.disposable or Capability.DISPOSABLE in caps)
+                and (not p.wallets or Capability.WALLET_PAY in caps)
+            ]
+        options = [CardOption(brand, REGULAR) for brand in provider.info.brands]
+        if Capability.DISPOSABLE in caps:
+            options += [CardOption(brand, SINGLE_USE) for brand in provider.info.brands]
+        return options
+
     # -- quotes: recorded intents, waiting for the person's confirmation --
-    async def quote_issue(self, account: Account, brand: str, initial: Money) -> Quote:
-        self._require(Capability.ISSUE)
+    async def quote_issue(
+        self, account: Account, option_key: str, initial: Money, wallet: str | None = None
+    ) -> Quote:
         await self._require_kyc(account)
-        if brand not in self.brands:
+        option = next((o for o in await self.card_options(account) if o.key == option_key), None)
+        if option is None:
             raise ServiceError("card-brand-unknown")
-        if initial.minor and not self.can(Capability.INITIAL_AMOUNT):
-            raise ServiceError("card-initial-not-offered")
+        if option.kind == WALLET and wallet not in option.wallets:
+            raise ServiceError("card-wallet-unknown")
         if initial.minor:
+            if not self.router.can(Capability.INITIAL_AMOUNT):
+                raise ServiceError("card-initial-not-offered")
             self._check_amount(initial, self.settings.max_topup_minor)
         async with self.db.session() as session:
             count = (
@@ -159,12 +238,23 @@ class CardService:
         if count >= self.settings.max_cards_per_user:
             raise ServiceError("card-limit-reached", count=self.settings.max_cards_per_user)
         fee = Money(self.settings.issue_fee_minor, initial.currency)
-        op = await self._record(account, "issue", None, initial, fee, brand)
-        return Quote(op.id, "issue", initial, fee, initial + fee, initial, brand=brand)
+        op = await self._record(
+            account,
+            "issue",
+            None,
+            initial,
+            fee,
+            brand=option.brand,
+            wallet=wallet if option.kind == WALLET else None,
+            disposable=option.kind == SINGLE_USE,
+        )
+        return Quote(
+            op.id, "issue", initial, fee, initial + fee, initial, option=option, wallet=op.wallet
+        )
 
     async def quote_topup(self, account: Account, card_id: str, amount: Money) -> Quote:
-        self._require(Capability.TOPUP)
         card = await self._active(account, card_id)
+        self._require(Capability.TOPUP, card)
         self._check_amount(amount, self.settings.max_topup_minor)
         after = card.balance_minor + amount.minor
         if after > self.settings.max_card_balance_minor:
@@ -177,8 +267,8 @@ class CardService:
         return Quote(op.id, "topup", amount, fee, amount + fee, Money(after), self._view(card))
 
     async def quote_withdraw(self, account: Account, card_id: str, amount: Money) -> Quote:
-        self._require(Capability.WITHDRAW)
         card = await self._active(account, card_id)
+        self._require(Capability.WITHDRAW, card)
         self._check_amount(amount, None)
         if amount.minor > card.balance_minor:
             raise ServiceError("amount-over-balance", balance=Money(card.balance_minor))
@@ -212,89 +302,170 @@ class CardService:
                 fresh = await session.get(Operation, op.id)
             assert fresh is not None
             return self._settled(fresh, await self._card_view(fresh.card_id))
-        return await self._execute(account, op)
+        if op.kind == "issue":
+            return await self._issue(account, op)
+        return await self._move(op)
 
-    # -- card state --
+    # -- card state and controls --
     async def freeze(self, account: Account, card_id: str) -> CardView:
-        self._require(Capability.FREEZE)
         card = await self._own(account, card_id)
+        self._require(Capability.FREEZE, card)
         return await self._apply(
-            card, await self._call(self.provider.freeze(card.provider_card_id))
+            card, await self._call(self._issuer(card).freeze(card.provider_card_id))
         )
 
     async def unfreeze(self, account: Account, card_id: str) -> CardView:
-        self._require(Capability.FREEZE)
         card = await self._own(account, card_id)
+        self._require(Capability.FREEZE, card)
         return await self._apply(
-            card, await self._call(self.provider.unfreeze(card.provider_card_id))
+            card, await self._call(self._issuer(card).unfreeze(card.provider_card_id))
         )
 
     async def terminate(self, account: Account, card_id: str) -> tuple[CardView, Money]:
         """Close the card for good; returns the balance that goes back to the cardholder."""
-        self._require(Capability.TERMINATE)
         card = await self._own(account, card_id)
+        self._require(Capability.TERMINATE, card)
         if card.status == CardStatus.TERMINATED:
             raise ServiceError("card-already-terminated")
         returned = Money(card.balance_minor, card.currency)
         view = await self._apply(
-            card, await self._call(self.provider.terminate(card.provider_card_id))
+            card, await self._call(self._issuer(card).terminate(card.provider_card_id))
         )
         log.info("card.terminated", card_id=card.id, returned_minor=returned.minor)
         return view, returned
 
-    # -- internals --
-    async def _execute(self, account: Account, op: Operation) -> Outcome:
+    async def set_limits(self, account: Account, card_id: str, limits: Limits) -> CardView:
+        card = await self._own(account, card_id)
+        self._require(Capability.LIMITS, card)
+        if card.status == CardStatus.TERMINATED:
+            raise ServiceError("card-already-terminated")
+        for amount in (limits.daily, limits.per_transaction):
+            if amount is not None:
+                self._check_amount(amount, None)
+        if limits.daily and limits.per_transaction and limits.per_transaction > limits.daily:
+            raise ServiceError("limit-per-purchase-over-daily", daily=limits.daily)
+        fresh = await self._call(self._issuer(card).set_limits(card.provider_card_id, limits))
+        log.info("card.limits_set", card_id=card.id)
+        return await self._apply(card, fresh)
+
+    async def set_airline_payments(self, account: Account, card_id: str, enabled: bool) -> CardView:
+        card = await self._own(account, card_id)
+        self._require(Capability.AIRLINE_TOGGLE, card)
+        fresh = await self._call(
+            self._issuer(card).set_airline_payments(card.provider_card_id, enabled)
+        )
+        return await self._apply(card, fresh)
+
+    async def open_dispute(
+        self, account: Account, card_id: str, transaction_id: str, reason: str
+    ) -> Dispute:
+        card = await self._own(account, card_id)
+        self._require(Capability.DISPUTES, card)
+        reason = " ".join(reason.split())
+        if not 10 <= len(reason) <= 500:
+            raise ServiceError("dispute-reason-length")
+        dispute: Dispute = await self._call(
+            self._issuer(card).open_dispute(card.provider_card_id, transaction_id, reason)
+        )
+        log.info("card.dispute_opened", card_id=card.id, dispute_id=dispute.id)
+        return dispute
+
+    # -- carrying operations out --
+    async def _issue(self, account: Account, op: Operation) -> Outcome:
+        """Try the eligible issuers in order; move on only when one definitely did not issue."""
         amount = Money(op.amount_minor, op.currency)
+        needs = {Capability.ISSUE}
+        needs |= {Capability.DISPOSABLE} if op.disposable else set()
+        needs |= {Capability.WALLET_PAY} if op.wallet else set()
+        needs |= {Capability.INITIAL_AMOUNT} if op.amount_minor else set()
+        country = await self._country(account)
+        last_error = "provider-unavailable"
+        for provider in self.router.candidates(country, needs):
+            name = provider.info.name
+            await self._note_provider(op, name)
+            try:
+                customer = await self.onboarding.enroll(account, provider)
+            except ServiceError as exc:
+                last_error = exc.code
+                continue
+            if customer.kyc_status != "approved":  # this issuer has not cleared them yet
+                last_error = f"provider-kyc-{customer.kyc_status}"
+                continue
+            request = IssueRequest(
+                customer_id=customer.customer_id,
+                reference=op.reference,
+                brand=op.brand or provider.info.brands[0],
+                initial=amount,
+                disposable=op.disposable,
+                wallet=op.wallet,
+                cardholder=await self._cardholder(account),
+            )
+            try:
+                issued = await provider.issue_card(request)
+            except ProviderError as exc:
+                if exc.definite:
+                    log.warning("issue.refused", provider=name, code=exc.code)
+                    last_error = exc.code
+                    continue  # nothing was issued there: the next issuer may
+                return await self._issue_unclear(account, op, provider, amount)
+            except Exception:
+                log.exception("issue.unclear", provider=name)
+                return await self._issue_unclear(account, op, provider, amount)
+            card = await self._store_new_card(account, op, name, issued)
+            return await self._succeeded(op, card)
+        await self._finish(op, "failed", last_error)
+        return Outcome("failed", op.kind, amount, None, last_error)
+
+    async def _issue_unclear(
+        self, account: Account, op: Operation, provider: CardProvider, amount: Money
+    ) -> Outcome:
+        """The issuer may have issued: look our reference up there; never try another."""
         try:
-            if op.kind == "issue":
-                user = await self._user(account)
-                assert op.brand is not None and user.provider_customer_id is not None
-                issued = await self.provider.issue_card(
-                    user.provider_customer_id, op.brand, amount, op.reference
-                )
-                card = await self._store_new_card(account, op, issued)
-            else:
-                card = await self._card_row(op.card_id)
-                move = self.provider.top_up if op.kind == "topup" else self.provider.withdraw
-                updated = await move(card.provider_card_id, amount, op.reference)
-                await self._apply(card, updated)
+            found = await provider.find_card_by_reference(op.reference)
+        except Exception:
+            found = None
+        if found is None:
+            log.warning("operation.unclear", operation_id=op.id, kind=op.kind)
+            return Outcome("in_progress", op.kind, amount)
+        card = await self._store_new_card(account, op, provider.info.name, found)
+        return await self._succeeded(op, card)
+
+    async def _move(self, op: Operation) -> Outcome:
+        amount = Money(op.amount_minor, op.currency)
+        card = await self._card_row(op.card_id)
+        issuer = self._issuer(card)
+        await self._note_provider(op, card.provider)
+        move = issuer.top_up if op.kind == "topup" else issuer.withdraw
+        try:
+            updated = await move(card.provider_card_id, amount, op.reference)
         except ProviderError as exc:
             if exc.definite:
                 await self._finish(op, "failed", exc.code)
-                return Outcome(
-                    "failed", op.kind, amount, await self._card_view(op.card_id), exc.code
-                )
+                return Outcome("failed", op.kind, amount, self._view(card), exc.code)
             log.warning("operation.unclear", operation_id=op.id, kind=op.kind, code=exc.code)
-            return await self._resolve_unclear(account, op, amount)
+            return Outcome("in_progress", op.kind, amount, self._view(card))
         except Exception:  # a timeout or a dropped connection: the issuer may have acted
             log.exception("operation.unclear", operation_id=op.id, kind=op.kind)
-            return await self._resolve_unclear(account, op, amount)
+            return Outcome("in_progress", op.kind, amount, self._view(card))
+        await self._apply(card, updated)
+        return await self._succeeded(op, card)
+
+    async def _succeeded(self, op: Operation, card: Card) -> Outcome:
         await self._finish(op, "succeeded", None, card_id=card.id)
         log.info(
             "operation.succeeded", operation_id=op.id, kind=op.kind, amount_minor=op.amount_minor
         )
-        return Outcome("succeeded", op.kind, amount, self._view(await self._card_row(card.id)))
+        fresh = self._view(await self._card_row(card.id))
+        return Outcome("succeeded", op.kind, Money(op.amount_minor, op.currency), fresh)
 
-    async def _resolve_unclear(self, account: Account, op: Operation, amount: Money) -> Outcome:
-        """Look the reference up instead of guessing; stay pending when it cannot be told."""
-        if op.kind == "issue":
-            try:
-                found = await self.provider.find_card_by_reference(op.reference)
-            except Exception:
-                found = None
-            if found is not None:
-                card = await self._store_new_card(account, op, found)
-                await self._finish(op, "succeeded", None, card_id=card.id)
-                return Outcome("succeeded", op.kind, amount, self._view(card))
-        return Outcome("in_progress", op.kind, amount, await self._card_view(op.card_id))
-
-    async def _store_new_card(self, account: Account, op: Operation, issued: ProviderCard) -> Card:
+    async def _store_new_card(
+        self, account: Account, op: Operation, provider: str, issued: ProviderCard
+    ) -> Card:
         async with self.db.session() as session:
             existing = (
                 await session.exec(
                     select(Card).where(
-                        Card.provider == self.provider.info.name,
-                        Card.provider_card_id == issued.card_id,
+                        Card.provider == provider, Card.provider_card_id == issued.card_id
                     )
                 )
             ).first()
@@ -303,7 +474,7 @@ class CardService:
             card = Card(
                 tenant=self.tenant,
                 user_id=account.id,
-                provider=self.provider.info.name,
+                provider=provider,
                 provider_card_id=issued.card_id,
                 brand=issued.brand,
                 last4=issued.last4,
@@ -311,11 +482,21 @@ class CardService:
                 status=str(issued.status),
                 balance_minor=issued.balance.minor,
                 currency=issued.balance.currency,
+                disposable=issued.disposable,
+                wallet=issued.wallet,
                 created_at=self.clock(),
                 updated_at=self.clock(),
             )
+            _mirror_controls(card, issued)
             session.add(card)
         return card
+
+    async def _note_provider(self, op: Operation, provider: str) -> None:
+        async with self.db.session() as session:
+            row = await session.get(Operation, op.id)
+            assert row is not None
+            row.provider = provider
+            session.add(row)
 
     async def _finish(
         self, op: Operation, status: str, error: str | None, card_id: str | None = None
@@ -341,40 +522,55 @@ class CardService:
         card: Card | None,
         amount: Money,
         fee: Money,
-        brand: str | None = None,
+        **details: Any,
     ) -> Operation:
         op = Operation(
             tenant=self.tenant,
             user_id=account.id,
             card_id=card.id if card else None,
+            provider=card.provider if card else None,
             kind=kind,
             amount_minor=amount.minor,
             fee_minor=fee.minor,
             currency=amount.currency,
-            brand=brand,
             reference="",
             created_at=self.clock(),
             updated_at=self.clock(),
+            **details,
         )
         op.reference = f"cb-{op.id}"
         async with self.db.session() as session:
             session.add(op)
         return op
 
+    # -- rules and lookups --
     def _check_amount(self, amount: Money, maximum: int | None) -> None:
         if amount.minor < self.settings.min_amount_minor:
             raise ServiceError("amount-below-min", min=Money(self.settings.min_amount_minor))
         if maximum is not None and amount.minor > maximum:
             raise ServiceError("amount-over-max", max=Money(maximum))
 
-    def _require(self, capability: Capability) -> None:
-        if not self.can(capability):
+    def _require(self, capability: Capability, card: Card) -> None:
+        if capability not in self._issuer(card).info.capabilities:
             raise ServiceError("not-offered")
+
+    def _issuer(self, card: Card) -> CardProvider:
+        return self.router.get(card.provider)
 
     async def _require_kyc(self, account: Account) -> None:
         user = await self._user(account)
-        if user.kyc_status != "approved" or not user.provider_customer_id:
+        if user.kyc_status != "approved":
             raise ServiceError("kyc-required")
+
+    async def _country(self, account: Account) -> str | None:
+        country: str | None = (await self.onboarding.answers(account)).get("country")
+        return country
+
+    async def _cardholder(self, account: Account) -> Cardholder:
+        answers = await self.onboarding.answers(account)
+        return Cardholder(
+            answers["first_name"], answers["last_name"], answers["phone"], answers["country"]
+        )
 
     async def _user(self, account: Account) -> User:
         async with self.db.session() as session:
@@ -407,7 +603,7 @@ class CardService:
 
     async def _refresh(self, card: Card) -> Card:
         try:
-            fresh = await self.provider.get_card(card.provider_card_id)
+            fresh = await self._issuer(card).get_card(card.provider_card_id)
         except Exception:  # show what we last knew rather than fail the screen
             log.warning("card.refresh_failed", card_id=card.id)
             return card
@@ -415,15 +611,26 @@ class CardService:
         return card
 
     async def _apply(self, card: Card, fresh: ProviderCard) -> CardView:
-        if card.status != fresh.status or card.balance_minor != fresh.balance.minor:
-            async with self.db.session() as session:
-                row = await session.get(Card, card.id)
-                assert row is not None
-                row.status = str(fresh.status)
-                row.balance_minor = fresh.balance.minor
+        """Mirror the issuer's figures for this card (status, balance, controls)."""
+        async with self.db.session() as session:
+            row = await session.get(Card, card.id)
+            assert row is not None
+            row.status = str(fresh.status)
+            row.balance_minor = fresh.balance.minor
+            _mirror_controls(row, fresh)
+            if session.is_modified(row):
                 row.updated_at = self.clock()
                 session.add(row)
-            card.status, card.balance_minor = row.status, row.balance_minor
+        for name in (
+            "status",
+            "balance_minor",
+            "daily_limit_minor",
+            "per_txn_limit_minor",
+            "daily_count_limit",
+            "airline_payments",
+            "updated_at",
+        ):
+            setattr(card, name, getattr(row, name))
         return self._view(card)
 
     @staticmethod
@@ -435,11 +642,34 @@ class CardService:
 
     @staticmethod
     def _view(card: Card) -> CardView:
+        def money(minor: int | None) -> Money | None:
+            return None if minor is None else Money(minor, card.currency)
+
         return CardView(
             card.id,
+            card.provider,
             card.brand,
             card.last4,
             card.masked_pan,
             card.status,
             Money(card.balance_minor, card.currency),
+            disposable=card.disposable,
+            wallet=card.wallet,
+            limits=Limits(
+                daily=money(card.daily_limit_minor),
+                per_transaction=money(card.per_txn_limit_minor),
+                daily_count=card.daily_count_limit,
+            ),
+            airline_payments=card.airline_payments,
         )
+
+
+def _mirror_controls(card: Card, fresh: ProviderCard) -> None:
+    if fresh.limits is not None:
+        card.daily_limit_minor = fresh.limits.daily.minor if fresh.limits.daily else None
+        card.per_txn_limit_minor = (
+            fresh.limits.per_transaction.minor if fresh.limits.per_transaction else None
+        )
+        card.daily_count_limit = fresh.limits.daily_count
+    if fresh.airline_payments is not None:
+        card.airline_payments = fresh.airline_payments

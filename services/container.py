@@ -8,6 +8,7 @@ from services.cards import CardService
 from services.deletions import DeletionService
 from services.onboarding import OnboardingService
 from services.providers.base import CardProvider
+from services.routing import Router
 from services.settings import Settings
 from services.users import UserService
 
@@ -15,8 +16,13 @@ from services.users import UserService
 @dataclass
 class Services:
     settings: Settings
-    provider: CardProvider
+    router: Router
     users: UserService
     onboarding: OnboardingService
     cards: CardService
     deletions: DeletionService
+
+    @property
+    def provider(self) -> CardProvider:
+        """The first enabled issuer (the only one in a single-issuer deployment)."""
+        return self.router.primary

@@ -7,18 +7,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlmodel import col, select
+
 from services import kyc_rules
 from services.errors import ServiceError
 from services.providers.base import (
+    Capability,
     CardProvider,
     KycApplication,
     KycResult,
     KycStatus,
     ProviderError,
 )
+from services.routing import Router
 from services.users import Account
 from storage.db import Database
-from storage.models import KycProfile, User, utcnow
+from storage.models import KycProfile, ProviderCustomer, User, utcnow
 from storage.vault import Vault
 
 # field → column; plain columns hold no personal data (country drives routing, id_type a code)
@@ -51,13 +55,13 @@ class OnboardingService:
         self,
         db: Database,
         vault: Vault,
-        provider: CardProvider,
+        router: Router,
         tenant: str,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.vault = vault
-        self.provider = provider
+        self.router = router
         self.tenant = tenant
         self.clock = clock
 
@@ -148,9 +152,38 @@ class OnboardingService:
         if state.status in ("pending", "approved"):
             return state
         answers = await self.answers(account, with_photos=True)
-        missing = [field for field in kyc_rules.FIELDS if field not in answers]
-        if missing:
+        if any(field not in answers for field in kyc_rules.FIELDS):
             raise ServiceError("kyc-incomplete")
+        eligible = self.router.candidates(answers["country"], [Capability.ISSUE])
+        if not eligible:
+            raise ServiceError("kyc-country-not-served")
+        customer = await self._enroll(account, eligible[0], answers)
+        return await self._record(account, customer)
+
+    async def enroll(self, account: Account, provider: CardProvider) -> ProviderCustomer:
+        """The cardholder's customer at this issuer, submitting the stored KYC there if needed
+        (a card routed to a second issuer)."""
+        existing = await self.customer(account, provider.info.name)
+        if existing is not None and existing.kyc_status != "rejected":
+            return await self._poll(existing, provider)
+        answers = await self.answers(account, with_photos=True)
+        return await self._enroll(account, provider, answers)
+
+    async def customer(self, account: Account, provider: str) -> ProviderCustomer | None:
+        async with self.db.session() as session:
+            row: ProviderCustomer | None = (
+                await session.exec(
+                    select(ProviderCustomer).where(
+                        ProviderCustomer.user_id == account.id,
+                        ProviderCustomer.provider == provider,
+                    )
+                )
+            ).first()
+        return row
+
+    async def _enroll(
+        self, account: Account, provider: CardProvider, answers: dict[str, Any]
+    ) -> ProviderCustomer:
         application = KycApplication(
             reference=account.id,
             first_name=answers["first_name"],
@@ -168,23 +201,77 @@ class OnboardingService:
             selfie=answers["selfie"],
         )
         try:
-            result = await self.provider.submit_kyc(application)
+            result = await provider.submit_kyc(application)
         except ProviderError as exc:
             raise ServiceError(exc.code) from exc
-        return await self._record(account, result, submitted=True)
+        async with self.db.session() as session:
+            row: ProviderCustomer | None = (
+                await session.exec(
+                    select(ProviderCustomer).where(
+                        ProviderCustomer.user_id == account.id,
+                        ProviderCustomer.provider == provider.info.name,
+                    )
+                )
+            ).first()
+            if row is None:
+                row = ProviderCustomer(
+                    tenant=account.tenant,
+                    user_id=account.id,
+                    provider=provider.info.name,
+                    customer_id=result.customer_id,
+                    kyc_status=str(result.status),
+                )
+            row.customer_id = result.customer_id
+            row.submitted_at = self.clock()
+            self._decided(row, result)
+            session.add(row)
+            profile = await self._profile(session, account)
+            profile.submitted_at = self.clock()
+            session.add(profile)
+        return row
+
+    async def _poll(self, row: ProviderCustomer, provider: CardProvider) -> ProviderCustomer:
+        """Ask the issuer for a pending decision; keep what it says."""
+        if row.kyc_status != "pending":
+            return row
+        try:
+            result = await provider.kyc_status(row.customer_id)
+        except ProviderError:
+            return row
+        if result.status is KycStatus.PENDING:
+            return row
+        async with self.db.session() as session:
+            fresh = await session.get(ProviderCustomer, row.id)
+            assert fresh is not None
+            self._decided(fresh, result)
+            session.add(fresh)
+        return fresh
+
+    def _decided(self, row: ProviderCustomer, result: KycResult) -> None:
+        row.kyc_status, row.kyc_reason = str(result.status), result.reason
+        row.decided_at = None if result.status is KycStatus.PENDING else self.clock()
 
     async def state(self, account: Account) -> KycState:
         """The current KYC status, asking the issuer while a review is pending."""
         async with self.db.session() as session:
             user = await session.get(User, account.id)
+            pending = (
+                await session.exec(
+                    select(ProviderCustomer)
+                    .where(
+                        ProviderCustomer.user_id == account.id,
+                        ProviderCustomer.kyc_status == "pending",
+                    )
+                    .order_by(col(ProviderCustomer.submitted_at).desc())
+                )
+            ).first()
         assert user is not None
-        if user.kyc_status == "pending" and user.provider_customer_id:
-            try:
-                result = await self.provider.kyc_status(user.provider_customer_id)
-            except ProviderError:
-                return KycState("pending")
-            if result.status is not KycStatus.PENDING:
-                return await self._record(account, result)
+        if user.kyc_status == "pending" and pending is not None:
+            provider = self.router.providers.get(pending.provider)
+            if provider is not None:
+                decided = await self._poll(pending, provider)
+                if decided.kyc_status != "pending":
+                    return await self._record(account, decided)
         account.kyc_status, account.kyc_reason = user.kyc_status, user.kyc_reason
         return KycState(user.kyc_status, user.kyc_reason)
 
@@ -203,21 +290,14 @@ class OnboardingService:
         if account.kyc_status in ("pending", "approved"):
             raise ServiceError("kyc-locked")
 
-    async def _record(
-        self, account: Account, result: KycResult, *, submitted: bool = False
-    ) -> KycState:
-        """Keep the issuer's answer: customer id on submission, status, and when it was decided."""
+    async def _record(self, account: Account, customer: ProviderCustomer) -> KycState:
+        """The cardholder's KYC status follows the issuer that reviewed them."""
         async with self.db.session() as session:
             user = await session.get(User, account.id)
             profile = await self._profile(session, account)
             assert user is not None
-            if submitted:
-                user.provider = self.provider.info.name
-                user.provider_customer_id = result.customer_id
-                profile.submitted_at = self.clock()
-            user.kyc_status, user.kyc_reason = str(result.status), result.reason
-            if result.status is not KycStatus.PENDING:
-                profile.decided_at = self.clock()
+            user.kyc_status, user.kyc_reason = customer.kyc_status, customer.kyc_reason
+            profile.decided_at = customer.decided_at
             user.updated_at = self.clock()
             session.add(user)
             session.add(profile)

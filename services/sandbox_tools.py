@@ -29,12 +29,14 @@ async def list_cards(db: Database, tenant: str) -> list[str]:
 
 async def simulate(
     db: Database,
-    provider: CardProvider,
+    provider: CardProvider | None,
     tenant: str,
     last4: str,
     action: str,
     amount: Money,
     merchant: str,
+    *,
+    airline: bool = False,
 ) -> str:
     if not isinstance(provider, SandboxProvider):
         raise ServiceError("sandbox-only")
@@ -50,7 +52,9 @@ async def simulate(
         raise ServiceError("card-not-found" if not cards else "card-ambiguous")
     card = cards[0]
     if action == "purchase":
-        txn = await provider.simulate_purchase(card.provider_card_id, amount, merchant)
+        txn = await provider.simulate_purchase(
+            card.provider_card_id, amount, merchant, airline=airline
+        )
     else:
         txn = await provider.simulate_refund(card.provider_card_id, amount, merchant)
     outcome = txn.status if txn.status == "approved" else f"declined ({txn.decline_reason})"

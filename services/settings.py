@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.routing import Route
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARDBOT_", env_file=".env", extra="ignore")
@@ -18,6 +20,10 @@ class Settings(BaseSettings):
     framework: Literal["aiogram", "ptb"] = "aiogram"
     database_url: str = "sqlite+aiosqlite:///cardbot.db"
     provider: str = "sandbox"
+    # Several issuers at once, in order of preference (default: just CARDBOT_PROVIDER), and
+    # routes by country and need (see services/routing.py).
+    providers: Annotated[list[str], NoDecode] = []
+    routes: list[Route] = []
     tenant: str = "default"
     brand_name: str = "cardbot"
     support_contact: str = "@cardbot_support"
@@ -41,6 +47,17 @@ class Settings(BaseSettings):
     topup_fee_percent: Decimal = Decimal("1.5")
     topup_fee_fixed_minor: int = 0
     withdraw_fee_minor: int = 0
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def enabled_providers(self) -> list[str]:
+        return self.providers or [self.provider]
 
     @field_validator("admin_ids", "agent_ids", mode="before")
     @classmethod

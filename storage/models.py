@@ -38,10 +38,25 @@ class User(SQLModel, table=True):
     screen_seq: int = 0  # bumps with every keyboard sent; an older keyboard is stale
     kyc_status: str = Field(default="none", max_length=16)  # none draft pending approved rejected
     kyc_reason: str | None = Field(default=None, max_length=255)
-    provider: str | None = Field(default=None, max_length=32)
-    provider_customer_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderCustomer(SQLModel, table=True):
+    """The cardholder as one issuer knows them, and that issuer's KYC decision."""
+
+    __tablename__ = "provider_customers"
+    __table_args__ = (UniqueConstraint("user_id", "provider", name="uq_provider_customers"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    user_id: str = Field(index=True, foreign_key="users.id", max_length=32)
+    provider: str = Field(max_length=32)
+    customer_id: str = Field(max_length=128)
+    kyc_status: str = Field(max_length=16)  # pending approved rejected
+    kyc_reason: str | None = Field(default=None, max_length=255)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
 
 
 class KycProfile(SQLModel, table=True):
@@ -82,6 +97,13 @@ class Card(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending active frozen terminated
     balance_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="USD", max_length=3)
+    disposable: bool = False  # single use: blocked after its first successful charge
+    wallet: str | None = Field(default=None, max_length=16)  # apple_pay / google_pay enabled
+    # Mirrors of the issuer's controls, refreshed with the balance.
+    daily_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
+    per_txn_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
+    daily_count_limit: int | None = None
+    airline_payments: bool | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -101,6 +123,9 @@ class Operation(SQLModel, table=True):
     fee_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="USD", max_length=3)
     brand: str | None = Field(default=None, max_length=32)
+    wallet: str | None = Field(default=None, max_length=16)
+    disposable: bool = False
+    provider: str | None = Field(default=None, max_length=32)  # where it was (or is) carried out
     reference: str = Field(unique=True, max_length=64)
     status: str = Field(default="created", max_length=16)  # created pending succeeded failed
     error: str | None = Field(default=None, max_length=255)
@@ -144,6 +169,12 @@ class SandboxCard(SQLModel, table=True):
     customer_id: str = Field(index=True, max_length=32)
     reference: str = Field(unique=True, max_length=64)  # the caller's idempotency reference
     brand: str = Field(max_length=16)
+    product: str = Field(default="USD_VIRTUAL", max_length=32)
+    disposable: bool = False
+    wallet: str | None = Field(default=None, max_length=16)
+    airline_payments: bool = True
+    daily_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
+    per_txn_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
     status: str = Field(default="pending", max_length=16)  # pending active frozen terminated
     activate_at: datetime
     balance_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
@@ -166,3 +197,15 @@ class SandboxTransaction(SQLModel, table=True):
     reference: str | None = Field(default=None, index=True, max_length=64)
     balance_after_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SandboxDispute(SQLModel, table=True):
+    __tablename__ = "sandbox_disputes"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    card_id: str = Field(index=True, max_length=32)
+    transaction_id: str = Field(unique=True, max_length=32)
+    reason: str = Field(max_length=255)
+    status: str = Field(default="open", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)

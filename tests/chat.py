@@ -3,6 +3,7 @@ actions carried out by the real executor on an in-memory chat."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from itertools import count
@@ -36,7 +37,8 @@ class Message:
 
     @property
     def plain(self) -> str:
-        return _TAGS.sub("", self.text)
+        """The text as Telegram shows it: tags rendered away, entities decoded."""
+        return html.unescape(_TAGS.sub("", self.text))
 
 
 @dataclass

@@ -42,12 +42,22 @@ async def onboard(user: ChatUser, clock: FakeClock, **overrides: str) -> None:
     await user.press("Check status")
 
 
-async def issue_card(user: ChatUser, clock: FakeClock, initial: str = "$25.00") -> None:
-    """From the menu to an active card, with an initial balance."""
+def _offers(user: ChatUser, label: str) -> bool:
+    return any(label.lower() in shown.lower() for shown in user.labels())
+
+
+async def issue_card(
+    user: ChatUser, clock: FakeClock, initial: str = "$25.00", pick: str = "Visa"
+) -> None:
+    """From the menu to an active card: pick the product or brand (when the issuer offers a
+    choice), the initial amount (when it takes one), confirm, and wait for activation."""
     await user.type("/menu")
     await user.press("New card")
-    await user.press("Visa")
-    await user.press(initial)
+    if _offers(user, pick):
+        await user.press(pick)
+    if _offers(user, initial):
+        await user.press(initial)
     await user.press("Confirm")
     clock.advance(10)
-    await user.press("Refresh")
+    if _offers(user, "Refresh"):
+        await user.press("Refresh")

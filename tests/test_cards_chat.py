@@ -172,14 +172,14 @@ async def test_issue_shows_the_fee_before_confirming_then_pending_then_active(
     user = ChatUser(app)
     await onboard(user, clock)
     await press(user, "Get my first card")
-    assert "Which network" in screen(user)
+    assert "Which card would you like" in screen(user)
     assert {"Visa", "Mastercard"} <= set(labels(user))
     await press(user, "Mastercard")
     assert "Load money onto it now" in screen(user)
     assert {"No initial amount", "$10.00", "$25.00", "$50.00"} <= set(labels(user))
     await press(user, "No initial amount")
     quote = screen(user)
-    assert "New Mastercard card" in quote
+    assert "New card · Mastercard" in quote
     assert "Card fee: $2.00" in quote and "You pay: $2.00" in quote
     assert "Initial balance" not in quote
     assert "Confirm" in " ".join(labels(user))

@@ -90,7 +90,7 @@ async def onboard_and_get_a_card(ada: Person, clock: FakeClock) -> None:
     await ada.taps("Check status", "You're verified")
 
     await ada.types("/menu", "What would you like to do?")
-    await ada.taps("New card", "Which network")
+    await ada.taps("New card", "Which card would you like")
     await ada.taps("Visa", "Load money onto it now")
     await ada.taps("$25.00", "You pay")
     await ada.taps("Confirm", "on its way")

@@ -13,6 +13,7 @@ from bot.app import App
 from services.money import Money
 from services.providers.base import (
     CardStatus,
+    IssueRequest,
     KycApplication,
     KycStatus,
     ProviderCard,
@@ -86,7 +87,7 @@ async def active_card(
     reference: str = "ref-issue-1",
 ) -> ProviderCard:
     customer = await approved_customer(sandbox, clock)
-    card = await sandbox.issue_card(customer, brand, Money(initial), reference)
+    card = await sandbox.issue_card(IssueRequest(customer, reference, brand, Money(initial)))
     clock.advance(DELAY + 1)
     card = await sandbox.get_card(card.card_id)
     assert card.status is CardStatus.ACTIVE
@@ -151,7 +152,7 @@ async def test_card_is_pending_then_active_after_the_delay(
     sandbox: SandboxProvider, clock: FakeClock
 ) -> None:
     customer = await approved_customer(sandbox, clock)
-    card = await sandbox.issue_card(customer, "visa", Money(2500), "ref-1")
+    card = await sandbox.issue_card(IssueRequest(customer, "ref-1", "visa", Money(2500)))
     assert card.status is CardStatus.PENDING
     assert card.balance == Money(2500)
     assert await error_code(sandbox.top_up(card.card_id, Money(100), "r")) == (
@@ -166,11 +167,15 @@ async def test_card_is_pending_then_active_after_the_delay(
 
 async def test_issue_needs_approved_kyc(sandbox: SandboxProvider, clock: FakeClock) -> None:
     pending = await sandbox.submit_kyc(application())
-    code = await error_code(sandbox.issue_card(pending.customer_id, "visa", Money(0), "r1"))
+    code = await error_code(
+        sandbox.issue_card(IssueRequest(pending.customer_id, "r1", "visa", Money(0)))
+    )
     assert code == "provider-kyc-not-approved"
     rejected = await sandbox.submit_kyc(application(last_name="Reject"))
     clock.advance(DELAY + 1)
-    code = await error_code(sandbox.issue_card(rejected.customer_id, "visa", Money(0), "r2"))
+    code = await error_code(
+        sandbox.issue_card(IssueRequest(rejected.customer_id, "r2", "visa", Money(0)))
+    )
     assert code == "provider-kyc-not-approved"
 
 
@@ -178,18 +183,18 @@ async def test_issue_refuses_unknown_brand_and_other_currencies(
     sandbox: SandboxProvider, clock: FakeClock
 ) -> None:
     customer = await approved_customer(sandbox, clock)
-    assert await error_code(sandbox.issue_card(customer, "amex", Money(0), "r1")) == (
+    assert await error_code(sandbox.issue_card(IssueRequest(customer, "r1", "amex", Money(0)))) == (
         "provider-bad-request"
     )
-    assert await error_code(sandbox.issue_card(customer, "visa", Money(100, "EUR"), "r2")) == (
-        "provider-bad-request"
-    )
+    assert await error_code(
+        sandbox.issue_card(IssueRequest(customer, "r2", "visa", Money(100, "EUR")))
+    ) == ("provider-bad-request")
 
 
 async def test_issue_is_idempotent_by_reference(sandbox: SandboxProvider, clock: FakeClock) -> None:
     customer = await approved_customer(sandbox, clock)
-    first = await sandbox.issue_card(customer, "visa", Money(2500), "same-ref")
-    again = await sandbox.issue_card(customer, "visa", Money(2500), "same-ref")
+    first = await sandbox.issue_card(IssueRequest(customer, "same-ref", "visa", Money(2500)))
+    again = await sandbox.issue_card(IssueRequest(customer, "same-ref", "visa", Money(2500)))
     assert again.card_id == first.card_id
     assert again.balance == Money(2500)  # the initial amount was loaded once
     found = await sandbox.find_card_by_reference("same-ref")
@@ -223,8 +228,8 @@ async def test_revealed_number_is_luhn_valid_from_the_test_bin(
 
 async def test_two_cards_have_different_numbers(sandbox: SandboxProvider, clock: FakeClock) -> None:
     customer = await approved_customer(sandbox, clock)
-    a = await sandbox.issue_card(customer, "visa", Money(0), "ref-a")
-    b = await sandbox.issue_card(customer, "visa", Money(0), "ref-b")
+    a = await sandbox.issue_card(IssueRequest(customer, "ref-a", "visa", Money(0)))
+    b = await sandbox.issue_card(IssueRequest(customer, "ref-b", "visa", Money(0)))
     clock.advance(DELAY + 1)
     assert (await sandbox.reveal(a.card_id)).pan != (await sandbox.reveal(b.card_id)).pan
 

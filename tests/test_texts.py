@@ -21,18 +21,20 @@ from fluent.syntax import ast as fluent_ast
 from handlers.texts import LOCALES, Texts
 from services import kyc_rules
 from services.providers.base import CardStatus
-from services.providers.sandbox import SandboxProvider
+from services.providers.sandbox import BINS
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = sorted((ROOT / "handlers").glob("*.py"))
 SERVICES = sorted((ROOT / "services").rglob("*.py"))
-CATALOGUE = LOCALES / "en" / "cardbot.ftl"
+CATALOGUES = sorted((LOCALES / "en").glob("*.ftl"))  # cardbot.ftl + one per provider
 TEXTS = Texts.load()
 
 
 def _variables() -> dict[str, set[str]]:
-    """Each message id in the English catalogue → the variables it uses."""
-    resource = FluentParser().parse(CATALOGUE.read_text(encoding="utf-8"))
+    """Each message id in the English catalogue files → the variables it uses."""
+    resource = FluentParser().parse(
+        "\n".join(path.read_text(encoding="utf-8") for path in CATALOGUES)
+    )
     junk = [entry for entry in resource.body if isinstance(entry, fluent_ast.Junk)]
     assert not junk, f"unparseable catalogue entries: {[(j.content or '')[:60] for j in junk]}"
     found: dict[str, set[str]] = {}
@@ -137,7 +139,20 @@ FAMILIES = sorted(
             for t in types
         ),
         *(f"card-status-{status}" for status in STATUSES),
-        *(f"brand-{brand}" for brand in SandboxProvider.info.brands),
+        *(f"brand-{brand}" for brand in BINS),
+        *(f"option-{kind}" for kind in ("regular", "wallet", "single")),
+        *(f"wallet-{wallet}" for wallet in ("apple_pay", "google_pay")),
+        *(f"limit-ask-{which}" for which in ("daily", "txn")),
+        *(
+            f"airline-{state}{suffix}"
+            for state in ("enabled", "disabled")
+            for suffix in ("", "-toast")
+        ),
+        *(
+            f"decline-{reason}"
+            for reason in ("airline_blocked", "over_transaction_limit", "over_daily_limit")
+        ),
+        *(f"provider-kyc-{status}" for status in ("pending", "rejected")),
         *(f"menu-kyc-{status}" for status in ("none", "draft", "pending", "rejected")),
         *(f"done-{kind}" for kind in ("issue", "topup", "withdraw")),
         *(f"done-{kind}-toast" for kind in ("issue", "topup", "withdraw")),
@@ -170,7 +185,7 @@ def test_the_source_scan_finds_what_it_should() -> None:
 
 @pytest.mark.parametrize("use", TEXT_USES + RAISED, ids=lambda use: f"{use.key}@{use.where}")
 def test_literal_id_exists_and_gets_its_arguments(use: Use) -> None:
-    assert use.key in VARIABLES, f"{use.where}: no message {use.key!r} in {CATALOGUE.name}"
+    assert use.key in VARIABLES, f"{use.where}: no message {use.key!r} in the English catalogue"
     if use.keywords is not None:
         missing = VARIABLES[use.key] - use.keywords
         unused = use.keywords - VARIABLES[use.key]

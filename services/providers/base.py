@@ -30,6 +30,7 @@ class Capability(StrEnum):
     WALLET_PAY = "wallet_pay"
     AIRLINE_TOGGLE = "airline_toggle"
     DISPUTES = "disputes"
+    PRODUCTS = "products"  # the product/program list comes from the API
 
 
 class CardStatus(StrEnum):
@@ -85,6 +86,59 @@ class KycResult:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Spending controls; None means no limit of that kind."""
+
+    daily: Money | None = None
+    per_transaction: Money | None = None
+    daily_count: int | None = None  # transactions per day (Nuvion)
+    cycle: str | None = None  # billing cycle for cycle_count: daily weekly monthly (Nuvion)
+    cycle_count: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            v is None
+            for v in (self.daily, self.per_transaction, self.daily_count, self.cycle_count)
+        )
+
+
+@dataclass(frozen=True)
+class Product:
+    """A card product or program offered by the issuer (discovered, never hard-coded)."""
+
+    code: str
+    name: str
+    brand: str = "visa"
+    wallets: tuple[str, ...] = ()  # "apple_pay", "google_pay"
+    disposable: bool = False
+
+
+@dataclass(frozen=True)
+class Cardholder:
+    """Who the card is for, for issuers that want it on the card request."""
+
+    first_name: str
+    last_name: str
+    phone_e164: str
+    country: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    customer_id: str
+    reference: str  # our idempotency reference, reused on every retry
+    brand: str
+    initial: Money
+    product: str | None = None
+    disposable: bool = False
+    wallet: str | None = None
+    cardholder: Cardholder | None = None
+    limits: Limits | None = None
+
+
+@dataclass(frozen=True)
 class ProviderCard:
     card_id: str
     brand: str
@@ -92,6 +146,16 @@ class ProviderCard:
     masked_pan: str
     status: CardStatus
     balance: Money
+    disposable: bool = False
+    wallet: str | None = None
+    limits: Limits | None = None
+    airline_payments: bool | None = None
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    status: str  # open under_review won lost
 
 
 @dataclass(frozen=True)
@@ -138,9 +202,8 @@ class CardProvider(Protocol):
 
     async def submit_kyc(self, application: KycApplication) -> KycResult: ...
     async def kyc_status(self, customer_id: str) -> KycResult: ...
-    async def issue_card(
-        self, customer_id: str, brand: str, initial: Money, reference: str
-    ) -> ProviderCard: ...
+    async def products(self) -> list[Product]: ...
+    async def issue_card(self, request: IssueRequest) -> ProviderCard: ...
     async def find_card_by_reference(self, reference: str) -> ProviderCard | None: ...
     async def get_card(self, card_id: str) -> ProviderCard: ...
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard: ...
@@ -150,3 +213,6 @@ class CardProvider(Protocol):
     async def terminate(self, card_id: str) -> ProviderCard: ...
     async def reveal(self, card_id: str) -> CardSecrets: ...
     async def transactions(self, card_id: str, page: int, size: int) -> TransactionPage: ...
+    async def set_limits(self, card_id: str, limits: Limits) -> ProviderCard: ...
+    async def set_airline_payments(self, card_id: str, enabled: bool) -> ProviderCard: ...
+    async def open_dispute(self, card_id: str, transaction_id: str, reason: str) -> Dispute: ...

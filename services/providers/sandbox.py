@@ -16,17 +16,22 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from services.money import Money
 from services.providers.base import (
     Capability,
     CardSecrets,
     CardStatus,
+    Dispute,
+    IssueRequest,
     KycApplication,
     KycResult,
     KycStatus,
+    Limits,
+    Product,
     ProviderCard,
     ProviderError,
     ProviderInfo,
@@ -35,34 +40,51 @@ from services.providers.base import (
 )
 from services.providers.luhn import luhn_check_digit
 from storage.db import Database
-from storage.models import SandboxCard, SandboxCustomer, SandboxTransaction, utcnow
+from storage.models import (
+    SandboxCard,
+    SandboxCustomer,
+    SandboxDispute,
+    SandboxTransaction,
+    utcnow,
+)
 
 BINS = {"visa": "400000", "mastercard": "520000"}
+PRODUCTS = (
+    Product("USD_VIRTUAL", "Virtual card", "visa"),
+    Product("USD_VIRTUAL_MC", "Virtual card", "mastercard"),
+    Product(
+        "USD_WALLET", "Apple Pay & Google Pay card", "visa", wallets=("apple_pay", "google_pay")
+    ),
+    Product("USD_SINGLE_USE", "Single-use card", "visa", disposable=True),
+)
 MAX_BALANCE_MINOR = 1_000_000  # the sandbox program caps a card at $10,000
 
 Clock = Callable[[], datetime]
 
 
-class SandboxProvider:
-    info = ProviderInfo(
-        name="sandbox",
-        capabilities=frozenset(
-            {
-                Capability.ISSUE,
-                Capability.TOPUP,
-                Capability.WITHDRAW,
-                Capability.FREEZE,
-                Capability.TERMINATE,
-                Capability.REVEAL,
-                Capability.STATEMENT,
-                Capability.CHOOSE_BRAND,
-                Capability.INITIAL_AMOUNT,
-                Capability.SIMULATE,
-            }
-        ),
-        brands=("visa", "mastercard"),
-    )
+CAPABILITIES = frozenset(
+    {
+        Capability.ISSUE,
+        Capability.TOPUP,
+        Capability.WITHDRAW,
+        Capability.FREEZE,
+        Capability.TERMINATE,
+        Capability.REVEAL,
+        Capability.STATEMENT,
+        Capability.CHOOSE_BRAND,
+        Capability.INITIAL_AMOUNT,
+        Capability.SIMULATE,
+        Capability.PRODUCTS,
+        Capability.LIMITS,
+        Capability.DISPOSABLE,
+        Capability.WALLET_PAY,
+        Capability.AIRLINE_TOGGLE,
+        Capability.DISPUTES,
+    }
+)
 
+
+class SandboxProvider:
     def __init__(
         self,
         db: Database,
@@ -70,7 +92,12 @@ class SandboxProvider:
         tenant: str,
         delay_seconds: float = 3.0,
         clock: Clock = utcnow,
+        *,
+        name: str = "sandbox",
+        capabilities: frozenset[Capability] = CAPABILITIES,
     ) -> None:
+        # Another name and a narrower capability set let tests stand it in for a second issuer.
+        self.info = ProviderInfo(name, capabilities, brands=("visa", "mastercard"))
         self.db = db
         self.secret = secret
         self.tenant = tenant
@@ -101,38 +128,70 @@ class SandboxProvider:
         return KycResult(customer.id, KycStatus(customer.outcome), customer.reason)
 
     # -- cards --
-    async def issue_card(
-        self, customer_id: str, brand: str, initial: Money, reference: str
-    ) -> ProviderCard:
-        if brand not in BINS:
-            raise ProviderError("provider-bad-request", f"brand {brand}")
+    async def products(self) -> list[Product]:
+        return list(PRODUCTS)
+
+    async def issue_card(self, request: IssueRequest) -> ProviderCard:
+        product = self._product(request)
+        initial = request.initial
         self._usd(initial)
         if initial.minor > MAX_BALANCE_MINOR:
             raise ProviderError("provider-limit")
+        if request.wallet and request.wallet not in product.wallets:
+            raise ProviderError("provider-bad-request", f"{product.code} has no {request.wallet}")
         async with self.db.session() as session:
-            existing = await self._card_by_reference(session, reference)
+            existing = await self._card_by_reference(session, request.reference)
             if existing is not None:  # the same request again: the same card, issued once
                 return self._view(existing)
-            status = await self.kyc_status(customer_id)
+            status = await self.kyc_status(request.customer_id)
             if status.status is not KycStatus.APPROVED:
                 raise ProviderError("provider-kyc-not-approved")
             now = self.clock()
+            limits = request.limits or Limits()
+            if product.disposable:  # single-use cards live a month, others three years
+                expiry_month, expiry_year = now.month % 12 + 1, now.year + (now.month == 12)
+            else:
+                expiry_month, expiry_year = now.month, now.year + 3
             card = SandboxCard(
                 tenant=self.tenant,
-                customer_id=customer_id,
-                reference=reference,
-                brand=brand,
+                customer_id=request.customer_id,
+                reference=request.reference,
+                brand=product.brand,
+                product=product.code,
+                disposable=product.disposable,
+                wallet=request.wallet,
+                daily_limit_minor=limits.daily.minor if limits.daily else None,
+                per_txn_limit_minor=limits.per_transaction.minor
+                if limits.per_transaction
+                else None,
                 status=CardStatus.PENDING,
                 activate_at=now + self.delay,
                 balance_minor=initial.minor,
-                expiry_month=now.month,
-                expiry_year=now.year + 3,
+                expiry_month=expiry_month,
+                expiry_year=expiry_year,
                 created_at=now,
             )
             session.add(card)
             if initial.minor:
-                session.add(self._txn(card, "topup", initial.minor, reference=reference))
+                session.add(self._txn(card, "topup", initial.minor, reference=request.reference))
         return self._view(card)
+
+    def _product(self, request: IssueRequest) -> Product:
+        """The product asked for by code, or the one matching brand, wallet and single use."""
+        if request.product is not None:
+            matches = [p for p in PRODUCTS if p.code == request.product]
+        else:
+            matches = [
+                p
+                for p in PRODUCTS
+                if p.brand == request.brand
+                and p.disposable == request.disposable
+                and (request.wallet in p.wallets if request.wallet else not p.wallets)
+            ]
+        if not matches:
+            wanted = request.product or request.brand
+            raise ProviderError("provider-bad-request", f"no product {wanted}")
+        return matches[0]
 
     async def find_card_by_reference(self, reference: str) -> ProviderCard | None:
         async with self.db.session() as session:
@@ -190,26 +249,107 @@ class SandboxProvider:
         items = [self._txn_view(row) for row in rows[:size]]
         return TransactionPage(items, has_more=len(rows) > size, page=page)
 
+    async def set_limits(self, card_id: str, limits: Limits) -> ProviderCard:
+        for value in (limits.daily, limits.per_transaction):
+            if value is not None:
+                self._usd(value)
+                if value.minor <= 0:
+                    raise ProviderError("provider-bad-request", "a limit must be positive")
+        async with self.db.session() as session:
+            card = await self._card(session, card_id)
+            if card.status == CardStatus.TERMINATED:
+                raise ProviderError("provider-card-terminated")
+            card.daily_limit_minor = limits.daily.minor if limits.daily else None
+            card.per_txn_limit_minor = (
+                limits.per_transaction.minor if limits.per_transaction else None
+            )
+            session.add(card)
+        return self._view(card)
+
+    async def set_airline_payments(self, card_id: str, enabled: bool) -> ProviderCard:
+        async with self.db.session() as session:
+            card = await self._card(session, card_id)
+            if card.status == CardStatus.TERMINATED:
+                raise ProviderError("provider-card-terminated")
+            card.airline_payments = enabled
+            session.add(card)
+        return self._view(card)
+
+    async def open_dispute(self, card_id: str, transaction_id: str, reason: str) -> Dispute:
+        async with self.db.session() as session:
+            card = await self._card(session, card_id)
+            txn = await session.get(SandboxTransaction, transaction_id)
+            if txn is None or txn.card_id != card.id:
+                raise ProviderError("provider-not-found", "transaction")
+            if txn.kind != "purchase" or txn.status != "approved":
+                raise ProviderError("provider-not-disputable")
+            existing = (
+                await session.exec(
+                    select(SandboxDispute).where(SandboxDispute.transaction_id == txn.id)
+                )
+            ).first()
+            if existing is not None:
+                raise ProviderError("provider-dispute-exists")
+            dispute = SandboxDispute(
+                tenant=self.tenant,
+                card_id=card.id,
+                transaction_id=txn.id,
+                reason=reason[:255],
+                created_at=self.clock(),
+            )
+            session.add(dispute)
+        return Dispute(dispute.id, dispute.status)
+
     # -- simulation (cardbot sandbox …) --
     async def simulate_purchase(
-        self, card_id: str, amount: Money, merchant: str
+        self, card_id: str, amount: Money, merchant: str, *, airline: bool = False
     ) -> ProviderTransaction:
         self._usd(amount)
         async with self.db.session() as session:
             card = await self._card(session, card_id)
-            reason = None
-            if card.status != CardStatus.ACTIVE:
-                reason = f"card_{card.status}"
-            elif amount.minor > card.balance_minor:
-                reason = "insufficient_funds"
+            reason = await self._decline_reason(session, card, amount, airline)
             if reason:
                 row = self._txn(card, "purchase", amount.minor, merchant, "declined", reason)
             else:
                 card.balance_minor -= amount.minor
-                session.add(card)
                 row = self._txn(card, "purchase", amount.minor, merchant)
+                if card.disposable:  # used once: blocked, the rest goes back
+                    card.status = CardStatus.TERMINATED
+                    if card.balance_minor:
+                        session.add(row)
+                        back = card.balance_minor
+                        card.balance_minor = 0
+                        row = self._txn(card, "withdraw", back, merchant="Single-use card closed")
+                session.add(card)
             session.add(row)
         return self._txn_view(row)
+
+    async def _decline_reason(
+        self, session: Any, card: SandboxCard, amount: Money, airline: bool
+    ) -> str | None:
+        if card.status != CardStatus.ACTIVE:
+            return f"card_{card.status}"
+        if airline and not card.airline_payments:
+            return "airline_blocked"
+        if card.per_txn_limit_minor is not None and amount.minor > card.per_txn_limit_minor:
+            return "over_transaction_limit"
+        if card.daily_limit_minor is not None:
+            since = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+            spent = (
+                await session.exec(
+                    select(func.coalesce(func.sum(SandboxTransaction.amount_minor), 0)).where(
+                        SandboxTransaction.card_id == card.id,
+                        SandboxTransaction.kind == "purchase",
+                        SandboxTransaction.status == "approved",
+                        SandboxTransaction.created_at >= since,
+                    )
+                )
+            ).one()
+            if spent + amount.minor > card.daily_limit_minor:
+                return "over_daily_limit"
+        if amount.minor > card.balance_minor:
+            return "insufficient_funds"
+        return None
 
     async def simulate_refund(
         self, card_id: str, amount: Money, merchant: str
@@ -306,6 +446,15 @@ class SandboxProvider:
             masked_pan=f"{pan[:4]} {pan[4:6]}•• •••• {pan[-4:]}",
             status=CardStatus(card.status),
             balance=Money(card.balance_minor),
+            disposable=card.disposable,
+            wallet=card.wallet,
+            limits=Limits(
+                daily=None if card.daily_limit_minor is None else Money(card.daily_limit_minor),
+                per_transaction=(
+                    None if card.per_txn_limit_minor is None else Money(card.per_txn_limit_minor)
+                ),
+            ),
+            airline_payments=card.airline_payments,
         )
 
     def _txn(

@@ -174,14 +174,27 @@ card-not-revealable-terminated = This card is terminated; its details are no lon
 operation-not-found = That request was not found. Please start again from /cards.
 
 ## Issuing
-issue-choose-brand = ➕ <b>New card</b>
-    Which network would you like?
-issue-ask-initial = ➕ <b>New { $brand } card</b>
+issue-choose-option = ➕ <b>New card</b>
+    Which card would you like?
+issue-choose-wallet = 📱 Which phone wallet will you add the card to?
+option-regular = { $brand }
+option-wallet = { $brand } for Apple Pay & Google Pay
+option-single = Single-use { $brand }
+wallet-apple_pay = Apple Pay
+wallet-google_pay = Google Pay
+btn-option = { $label }
+card-wallet-unknown = Please choose Apple Pay or Google Pay.
+card-none-offered = No card can be issued to you right now. Please contact support.
+kyc-country-not-served = Sorry, we can't issue cards to people living in that country yet.
+provider-not-enabled = the issuer of this card is not available right now.
+provider-kyc-pending = the card issuer is still reviewing your details. Try again in a few minutes.
+provider-kyc-rejected = the card issuer could not verify your details.
+issue-ask-initial = ➕ <b>New card · { $brand }</b>
     Load money onto it now? Tap an amount, type one (e.g. 25 or 25.50), or start with none.
-quote-issue = 🧾 <b>New { $brand } card</b>
+quote-issue = 🧾 <b>New card · { $brand }</b>
     Card fee: { $fee }
     <b>You pay: { $total }</b>
-quote-issue-initial = 🧾 <b>New { $brand } card</b>
+quote-issue-initial = 🧾 <b>New card · { $brand }</b>
     Initial balance: { $amount }
     Card fee: { $fee }
     <b>You pay: { $total }</b>
@@ -223,6 +236,44 @@ amount-over-max = ✍️ The most you can move at once is { $max }. Type a small
 amount-over-balance = ✍️ Your card holds { $balance }. Type an amount up to that.
 amount-over-card-cap = ✍️ That would put the card over its limit. You can add up to { $room }.
 amount-below-fee = ✍️ The fee is { $fee }; withdraw more than that.
+
+## Card controls
+card-single-use = 1️⃣ Single-use: it stops working after its first payment.
+card-wallet = 📱 Ready for { $wallet }.
+card-limits = 🎚 Limits: { $daily } a day · { $per_purchase } per purchase
+limit-none = none
+card-airline-on = ✈️ Airline payments: on
+card-airline-off = ✈️ Airline payments: off
+btn-limits = 🎚 Limits
+btn-airline-on = ✈️ Allow airline payments
+btn-airline-off = ✈️ Block airline payments
+limits-title = 🎚 <b>Spending limits · card •••• { $last4 }</b>
+btn-limit-daily = Set a daily limit
+btn-limit-purchase = Set a per-purchase limit
+btn-limits-clear = Remove all limits
+limit-ask-daily = 🎚 How much may card •••• { $last4 } spend <b>per day</b>? Tap an amount or type one, e.g. 150.
+limit-ask-txn = 🎚 How much may a <b>single purchase</b> on card •••• { $last4 } be? Tap an amount or type one, e.g. 80.
+limits-saved = ✅ Limits saved.
+limits-cleared = ✅ Limits removed: the card can spend its whole balance.
+limits-saved-toast = Limits saved
+limit-per-purchase-over-daily = ✍️ A per-purchase limit can't be above the daily limit ({ $daily }).
+airline-enabled = ✈️ Airline payments are allowed on card •••• { $last4 }.
+airline-enabled-toast = Airline payments on
+airline-disabled = ✈️ Airline payments are blocked on card •••• { $last4 }.
+airline-disabled-toast = Airline payments off
+btn-dispute = ⚖️ Dispute a payment
+btn-dispute-item = { $merchant } · { $amount }
+dispute-pick = ⚖️ <b>Dispute a payment · card •••• { $last4 }</b>
+    Which payment is wrong?
+dispute-ask-reason = ✍️ In a few words, what went wrong? For example: “charged twice” or “never received the goods”.
+dispute-type-reason = ✍️ Please type what went wrong with the payment (10 to 500 characters).
+dispute-reason-length = ✍️ Please explain in 10 to 500 characters what went wrong.
+dispute-opened = ⚖️ Dispute opened (reference { $reference }). The issuer will look into it and we'll let you know.
+provider-not-disputable = only approved purchases can be disputed.
+provider-dispute-exists = this payment is already disputed.
+decline-airline_blocked = airline payments are blocked
+decline-over_transaction_limit = over the per-purchase limit
+decline-over_daily_limit = over the daily limit
 
 ## Freeze, terminate
 frozen = ❄️ Card •••• { $last4 } is frozen. Purchases are declined until you unfreeze it.
@@ -270,3 +321,8 @@ provider-card-frozen = the card is frozen.
 provider-card-active = the card is already active.
 provider-insufficient-funds = there is not enough balance.
 provider-unavailable = the card issuer is temporarily unavailable. Please try again in a few minutes.
+provider-bad-response = the card issuer sent an answer we could not read. Please try again later.
+provider-auth = the card issuer refused our credentials. Please contact support.
+provider-forbidden = the card issuer did not allow this.
+provider-conflict = the card issuer says this was already done or clashes with another request.
+provider-rate-limited = the card issuer is busy. Please try again in a minute.
