@@ -35,6 +35,10 @@ class App:
     conversation: Conversation
 
     async def close(self) -> None:
+        for provider in self.services.router.providers.values():
+            aclose = getattr(provider, "aclose", None)  # HTTP adapters hold a client
+            if aclose is not None:
+                await aclose()
         await self.db.dispose()
 
 

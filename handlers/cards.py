@@ -230,7 +230,10 @@ async def confirm(ctx: Ctx, args: list[str]) -> None:
     amount = ctx.money(outcome.amount)
     if outcome.status == "succeeded":
         ctx.answer(ctx.t(f"done-{outcome.kind}-toast"))
-        notice = ctx.t(f"done-{outcome.kind}", amount=amount)
+        ready = outcome.kind == "issue" and outcome.card and outcome.card.status == "active"
+        notice = (
+            ctx.t("done-issue-ready") if ready else ctx.t(f"done-{outcome.kind}", amount=amount)
+        )
     elif outcome.status == "already_done":
         ctx.answer(ctx.t("already-done"), alert=True)
         notice = ctx.t("already-done")

@@ -84,12 +84,14 @@ async def _ask_initial(ctx: Ctx, option: CardOption, wallet: str | None) -> None
         await cards.show_quote(ctx, quote)
         return
     ctx.set_state("amount:issue", option=option.key, wallet=wallet)
-    rows: Rows = [[ctx.choice("btn-no-initial", "c.init:0")]]
+    must_load = await ctx.services.cards.requires_initial(ctx.account, option)
+    rows: Rows = [] if must_load else [[ctx.choice("btn-no-initial", "c.init:0")]]
     rows.append(
         [ctx.choice("btn-amount", f"c.init:{m}", amount=ctx.money(Money(m))) for m in QUICK_INITIAL]
     )
     rows.append([ctx.choice("btn-cancel", "x")])
-    ctx.show(ctx.t("issue-ask-initial", brand=option_label(ctx, option, wallet)), rows)
+    key = "issue-ask-initial-required" if must_load else "issue-ask-initial"
+    ctx.show(ctx.t(key, brand=option_label(ctx, option, wallet)), rows)
 
 
 async def initial_button(ctx: Ctx, args: list[str]) -> None:

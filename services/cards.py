@@ -183,8 +183,21 @@ class CardService:
         options: dict[str, CardOption] = {}
         for provider in self.router.candidates(country, [Capability.ISSUE]):
             for option in await self._options_of(provider):
-                options.setdefault(option.key, option)
+                known = options.get(option.key)
+                if known is None:
+                    options[option.key] = option
+                else:  # e.g. one product per wallet: offer every wallet under one option
+                    wallets = known.wallets + tuple(
+                        w for w in option.wallets if w not in known.wallets
+                    )
+                    options[option.key] = CardOption(known.brand, known.kind, wallets)
         return list(options.values())
+
+    async def requires_initial(self, account: Account, option: CardOption) -> bool:
+        """True when no eligible issuer can load the card later, so it must be loaded now."""
+        country = await self._country(account)
+        eligible = self.router.candidates(country, option.needs)
+        return bool(eligible) and all(Capability.TOPUP not in p.info.capabilities for p in eligible)
 
     async def _options_of(self, provider: CardProvider) -> builtins.list[CardOption]:
         caps = provider.info.capabilities
@@ -416,6 +429,23 @@ class CardService:
         await self._finish(op, "failed", last_error)
         return Outcome("failed", op.kind, amount, None, last_error)
 
+    async def _product_code(self, provider: CardProvider, op: Operation) -> str | None:
+        """The issuer's own product for the kind of card asked for, where it lists products."""
+        if Capability.PRODUCTS not in provider.info.capabilities:
+            return None
+        try:
+            products = await provider.products()
+        except ProviderError:
+            return None  # the issuer picks from brand, wallet and single use
+        for product in products:
+            if (
+                product.brand == op.brand
+                and product.disposable == op.disposable
+                and (op.wallet in product.wallets if op.wallet else not product.wallets)
+            ):
+                return product.code
+        return None
+
     async def _issue_unclear(
         self, account: Account, op: Operation, provider: CardProvider, amount: Money
     ) -> Outcome:
@@ -617,6 +647,8 @@ class CardService:
             assert row is not None
             row.status = str(fresh.status)
             row.balance_minor = fresh.balance.minor
+            if fresh.last4 and fresh.last4 != row.last4:  # some issuers number a card later
+                row.last4, row.masked_pan = fresh.last4, fresh.masked_pan
             _mirror_controls(row, fresh)
             if session.is_modified(row):
                 row.updated_at = self.clock()
@@ -624,6 +656,8 @@ class CardService:
         for name in (
             "status",
             "balance_minor",
+            "last4",
+            "masked_pan",
             "daily_limit_minor",
             "per_txn_limit_minor",
             "daily_count_limit",

@@ -115,4 +115,6 @@ def test_scrubber_masks_card_numbers_tokens_and_cvv() -> None:
 def test_structlog_event_fields_are_scrubbed(logs: pytest.CaptureFixture[str]) -> None:
     structlog.get_logger("t").info("provider.reply", cvv="987", body="number 4000001703872473")
     err = logs.readouterr().err
-    assert "987" not in err and "4000001703872473" not in err and "[PAN]" in err
+    fields = re.sub(r"timestamp='[^']*'", "", err)  # a timestamp may hold any digits
+    assert "cvv='***'" in fields and "987" not in fields
+    assert "4000001703872473" not in fields and "[PAN]" in fields

@@ -25,7 +25,8 @@ class Capability(StrEnum):
     CHOOSE_BRAND = "choose_brand"
     INITIAL_AMOUNT = "initial_amount"
     SIMULATE = "simulate"
-    LIMITS = "limits"
+    LIMITS = "limits"  # change a card's limits at any time
+    LIMITS_AT_ISSUE = "limits_at_issue"  # limits only when the card is created (Nuvion)
     DISPOSABLE = "disposable"
     WALLET_PAY = "wallet_pay"
     AIRLINE_TOGGLE = "airline_toggle"

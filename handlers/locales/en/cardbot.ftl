@@ -191,6 +191,8 @@ provider-kyc-pending = the card issuer is still reviewing your details. Try agai
 provider-kyc-rejected = the card issuer could not verify your details.
 issue-ask-initial = ➕ <b>New card · { $brand }</b>
     Load money onto it now? Tap an amount, type one (e.g. 25 or 25.50), or start with none.
+issue-ask-initial-required = ➕ <b>New card · { $brand }</b>
+    This card can't be topped up later: how much should it hold? Tap an amount or type one (e.g. 25 or 25.50).
 quote-issue = 🧾 <b>New card · { $brand }</b>
     Card fee: { $fee }
     <b>You pay: { $total }</b>
@@ -199,6 +201,7 @@ quote-issue-initial = 🧾 <b>New card · { $brand }</b>
     Card fee: { $fee }
     <b>You pay: { $total }</b>
 done-issue = ✅ Your new card is on its way. It becomes active in a moment — tap Refresh.
+done-issue-ready = ✅ Your new card is ready to use.
 done-issue-toast = Card requested
 
 ## Top up and withdraw

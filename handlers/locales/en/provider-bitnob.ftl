@@ -1,0 +1,11 @@
+## Bitnob (CARDBOT_PROVIDER=bitnob): reasons shown after "That didn't go through:"
+provider-bitnob-bvn-required = the card issuer needs your BVN for Nigerian cardholders. Choose BVN as your ID and submit again.
+provider-bitnob-funding-low = the card issuer could not fund the card right now. Please try again later.
+provider-bitnob-cards-not-enabled = card issuing is not switched on for this service yet. Please tell support.
+provider-bitnob-card-failed = the card issuer could not create the card. Please try again.
+provider-bitnob-whole-dollars = this card's first load must be in whole dollars, e.g. $25.
+provider-bitnob-reveal-unavailable = the card issuer did not send the card details. Please try again later.
+provider-bitnob-topup-failed = the card issuer declined the top-up. Nothing was added.
+provider-bitnob-withdraw-failed = the card issuer declined the withdrawal. Nothing was taken off the card.
+provider-bitnob-duplicate-reference = the card issuer already has a request with this reference. Please start again.
+provider-bitnob-user-exists = you are already registered with the card issuer. Please tell support.

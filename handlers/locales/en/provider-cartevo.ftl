@@ -1,0 +1,13 @@
+## Cartevo (CARDBOT_PROVIDER=cartevo): reasons shown as "❌ That didn't go through: <reason>"
+provider-cartevo-auth = the card service is not set up correctly. Please contact support.
+provider-cartevo-rate-limited = the card issuer is busy right now. Please try again in a minute.
+provider-cartevo-wallet-insufficient = the card service cannot fund this right now. Please try again later or contact support.
+provider-cartevo-min-amount = the card issuer moves at least $1.00 at a time.
+provider-cartevo-card-not-active = the card is not active right now.
+provider-cartevo-customer-exists = these identity details are already registered with the card issuer. Please contact support.
+provider-cartevo-issuer-refused = the card network refused to issue this card. Please contact support.
+provider-cartevo-kyc-invalid = the card issuer could not accept these details. Check your answers (address, postal code, phone) and try again.
+provider-cartevo-bad-response = the card issuer sent an answer we could not read. Please try again later.
+provider-cartevo-name-too-short = the card issuer needs a first and a last name of at least 3 letters each, as on your ID.
+provider-cartevo-id-type = this card issuer does not accept that ID. Choose your NIN, passport or driver's licence instead.
+provider-cartevo-reveal-failed = the card issuer did not release the card details. Please try again in a moment.
