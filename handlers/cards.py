@@ -174,7 +174,7 @@ async def on_amount(ctx: Ctx) -> None:
     try:
         await _amount(ctx, amount)
     except ServiceError as exc:
-        if not exc.code.startswith("amount-"):
+        if not exc.code.startswith(("amount-", "limit-", "card-initial-")):
             raise
         args = {
             k: ctx.money(v) if isinstance(v, Money) else v for k, v in exc.args_for_text.items()
@@ -192,8 +192,9 @@ async def _amount(ctx: Ctx, amount: Money) -> None:
     data = ctx.account.data
     cards = ctx.services.cards
     if kind == "issue":
-        quote = await cards.quote_issue(ctx.account, data["option"], amount, data.get("wallet"))
-        await show_quote(ctx, quote)
+        await issue.after_initial(ctx, amount)
+    elif kind.startswith("ilimit_"):
+        await issue.limit_step(ctx, kind, amount)
     elif kind.startswith("limit_"):
         await controls.set_limit(ctx, data["card"], kind, amount)
     elif kind == "topup":
@@ -221,7 +222,10 @@ async def show_quote(ctx: Ctx, quote: Quote) -> None:
     key = f"quote-{quote.kind}" + (
         "-initial" if quote.kind == "issue" and quote.amount.minor else ""
     )
-    ctx.show(ctx.t(key, **args), rows)
+    text = ctx.t(key, **args)
+    if quote.limits is not None:
+        text = "\n".join([text, *controls.limit_lines(ctx, quote.limits)])
+    ctx.show(text, rows)
 
 
 async def confirm(ctx: Ctx, args: list[str]) -> None:

@@ -38,8 +38,8 @@ def card_lines(ctx: Ctx, card: CardView) -> list[str]:
         lines.append(ctx.t("card-single-use"))
     if card.wallet:
         lines.append(ctx.t("card-wallet", wallet=ctx.t(f"wallet-{card.wallet}")))
-    if _can(ctx, Capability.LIMITS, card) and not card.limits.empty:
-        lines.append(_limits_line(ctx, card.limits))
+    if not card.limits.empty:
+        lines.extend(limit_lines(ctx, card.limits))
     if _can(ctx, Capability.AIRLINE_TOGGLE, card) and card.airline_payments is not None:
         lines.append(ctx.t("card-airline-on" if card.airline_payments else "card-airline-off"))
     return lines
@@ -65,6 +65,15 @@ def statement_rows(ctx: Ctx, card: CardView, page: TransactionPage, number: int)
 
 def _disputable(page: TransactionPage) -> list[str]:
     return [t.id for t in page.items if t.kind == "purchase" and t.status == "approved"]
+
+
+def limit_lines(ctx: Ctx, limits: Limits) -> list[str]:
+    lines = []
+    if limits.daily or limits.per_transaction:
+        lines.append(_limits_line(ctx, limits))
+    if limits.daily_count:
+        lines.append(ctx.t("card-limit-count", count=limits.daily_count))
+    return lines
 
 
 def _limits_line(ctx: Ctx, limits: Limits) -> str:

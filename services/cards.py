@@ -96,6 +96,7 @@ class Quote:
     card: CardView | None = None
     option: CardOption | None = None
     wallet: str | None = None
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,25 @@ class CardService:
                     options[option.key] = CardOption(known.brand, known.kind, wallets)
         return list(options.values())
 
+    async def check_initial(self, account: Account, option: CardOption, initial: Money) -> None:
+        """The amount to load at issue: within limits, and present when it must be."""
+        if initial.minor:
+            if not self.router.can(Capability.INITIAL_AMOUNT):
+                raise ServiceError("card-initial-not-offered")
+            self._check_amount(initial, self.settings.max_topup_minor)
+        elif await self.requires_initial(account, option):
+            raise ServiceError("card-initial-required")
+
+    async def limits_at_issue(self, account: Account, option: CardOption) -> bool:
+        """True when the card's limits can only be set now, as it is created."""
+        country = await self._country(account)
+        eligible = self.router.candidates(country, option.needs)
+        return bool(eligible) and all(
+            Capability.LIMITS_AT_ISSUE in p.info.capabilities
+            and Capability.LIMITS not in p.info.capabilities
+            for p in eligible
+        )
+
     async def requires_initial(self, account: Account, option: CardOption) -> bool:
         """True when no eligible issuer can load the card later, so it must be loaded now."""
         country = await self._country(account)
@@ -224,7 +244,12 @@ class CardService:
 
     # -- quotes: recorded intents, waiting for the person's confirmation --
     async def quote_issue(
-        self, account: Account, option_key: str, initial: Money, wallet: str | None = None
+        self,
+        account: Account,
+        option_key: str,
+        initial: Money,
+        wallet: str | None = None,
+        limits: Limits | None = None,
     ) -> Quote:
         await self._require_kyc(account)
         option = next((o for o in await self.card_options(account) if o.key == option_key), None)
@@ -232,10 +257,10 @@ class CardService:
             raise ServiceError("card-brand-unknown")
         if option.kind == WALLET and wallet not in option.wallets:
             raise ServiceError("card-wallet-unknown")
-        if initial.minor:
-            if not self.router.can(Capability.INITIAL_AMOUNT):
-                raise ServiceError("card-initial-not-offered")
-            self._check_amount(initial, self.settings.max_topup_minor)
+        await self.check_initial(account, option, initial)
+        limits = limits if limits is not None and not limits.empty else None
+        if limits is not None:
+            self.check_limits(limits)
         async with self.db.session() as session:
             count = (
                 await session.exec(
@@ -260,9 +285,22 @@ class CardService:
             brand=option.brand,
             wallet=wallet if option.kind == WALLET else None,
             disposable=option.kind == SINGLE_USE,
+            daily_limit_minor=limits.daily.minor if limits and limits.daily else None,
+            per_txn_limit_minor=(
+                limits.per_transaction.minor if limits and limits.per_transaction else None
+            ),
+            daily_count_limit=limits.daily_count if limits else None,
         )
         return Quote(
-            op.id, "issue", initial, fee, initial + fee, initial, option=option, wallet=op.wallet
+            op.id,
+            "issue",
+            initial,
+            fee,
+            initial + fee,
+            initial,
+            option=option,
+            wallet=op.wallet,
+            limits=limits,
         )
 
     async def quote_topup(self, account: Account, card_id: str, amount: Money) -> Quote:
@@ -352,11 +390,7 @@ class CardService:
         self._require(Capability.LIMITS, card)
         if card.status == CardStatus.TERMINATED:
             raise ServiceError("card-already-terminated")
-        for amount in (limits.daily, limits.per_transaction):
-            if amount is not None:
-                self._check_amount(amount, None)
-        if limits.daily and limits.per_transaction and limits.per_transaction > limits.daily:
-            raise ServiceError("limit-per-purchase-over-daily", daily=limits.daily)
+        self.check_limits(limits)
         fresh = await self._call(self._issuer(card).set_limits(card.provider_card_id, limits))
         log.info("card.limits_set", card_id=card.id)
         return await self._apply(card, fresh)
@@ -412,6 +446,7 @@ class CardService:
                 disposable=op.disposable,
                 wallet=op.wallet,
                 cardholder=await self._cardholder(account),
+                limits=_limits_of(op),
             )
             try:
                 issued = await provider.issue_card(request)
@@ -580,6 +615,15 @@ class CardService:
         if maximum is not None and amount.minor > maximum:
             raise ServiceError("amount-over-max", max=Money(maximum))
 
+    def check_limits(self, limits: Limits) -> None:
+        for amount in (limits.daily, limits.per_transaction):
+            if amount is not None:
+                self._check_amount(amount, None)
+        if limits.daily and limits.per_transaction and limits.per_transaction > limits.daily:
+            raise ServiceError("limit-per-purchase-over-daily", daily=limits.daily)
+        if limits.daily_count is not None and not 1 <= limits.daily_count <= 1000:
+            raise ServiceError("limit-count-range")
+
     def _require(self, capability: Capability, card: Card) -> None:
         if capability not in self._issuer(card).info.capabilities:
             raise ServiceError("not-offered")
@@ -696,6 +740,17 @@ class CardService:
             ),
             airline_payments=card.airline_payments,
         )
+
+
+def _limits_of(op: Operation) -> Limits | None:
+    limits = Limits(
+        daily=None if op.daily_limit_minor is None else Money(op.daily_limit_minor, op.currency),
+        per_transaction=(
+            None if op.per_txn_limit_minor is None else Money(op.per_txn_limit_minor, op.currency)
+        ),
+        daily_count=op.daily_count_limit,
+    )
+    return None if limits.empty else limits
 
 
 def _mirror_controls(card: Card, fresh: ProviderCard) -> None:

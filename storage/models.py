@@ -125,6 +125,10 @@ class Operation(SQLModel, table=True):
     brand: str | None = Field(default=None, max_length=32)
     wallet: str | None = Field(default=None, max_length=16)
     disposable: bool = False
+    # Limits asked for at issue (issuers that set them only when creating the card).
+    daily_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
+    per_txn_limit_minor: int | None = Field(default=None, sa_column=Column(BigInteger))
+    daily_count_limit: int | None = None
     provider: str | None = Field(default=None, max_length=32)  # where it was (or is) carried out
     reference: str = Field(unique=True, max_length=64)
     status: str = Field(default="created", max_length=16)  # created pending succeeded failed

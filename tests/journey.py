@@ -58,6 +58,8 @@ async def issue_card(
         await user.press(pick)
     if _offers(user, initial):
         await user.press(initial)
+    if _offers(user, "No limits"):  # issuers that take limits only at creation ask here
+        await user.press("No limits")
     await user.press("Confirm")
     clock.advance(10)
     if _offers(user, "Refresh"):

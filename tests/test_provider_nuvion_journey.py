@@ -140,3 +140,35 @@ async def test_a_single_use_card_on_nuvion(
     screen = user.screen_text()
     assert "Terminated" in screen  # blocked for good after its first charge
     assert "Unfreeze" not in " ".join(user.labels())
+
+
+async def test_limits_are_asked_for_while_the_card_is_created(
+    nuvion_app: App, fake: FakeNuvion, clock: FakeClock
+) -> None:
+    """Nuvion takes spending controls only at creation: the chat asks for them then, and the
+    card view shows them; there is no Limits button to change them later."""
+    user = ChatUser(nuvion_app)
+    await verify(user)
+    await user.type("/menu")
+    await user.press("New card")
+    await user.press("Visa")
+    assert "No initial amount" not in user.labels()  # cannot be loaded later
+    await user.press("$50.00")
+    assert "can only be set now" in user.screen_text()
+    await user.press("Set limits")
+    await user.type("40")  # daily
+    await user.type("60")  # per purchase above daily: refused, asked again
+    assert "can't be above the daily limit ($40.00)" in user.screen_text()
+    await user.type("25")
+    await user.press("5")  # purchases a day
+    quote = user.screen_text()
+    assert "$40.00 a day · $25.00 per purchase" in quote and "At most 5 purchases a day" in quote
+    await user.press("Confirm")
+    [created] = fake.calls_to("POST", "/virtual-cards")
+    controls = created.body["individual_controls"]
+    assert controls["daily_amount_limit"] == 4000
+    assert controls["transaction_amount_limit"] == 2500
+    assert controls["daily_transaction_count"] == 5
+    view = user.screen_text()
+    assert "$40.00 a day" in view and "At most 5 purchases a day" in view
+    assert not any("Limits" in label for label in user.labels())

@@ -278,6 +278,19 @@ decline-airline_blocked = airline payments are blocked
 decline-over_transaction_limit = over the per-purchase limit
 decline-over_daily_limit = over the daily limit
 
+btn-issue-limits-set = 🎚 Set limits
+btn-issue-limits-none = No limits
+btn-skip = Skip
+btn-count = { $count }
+issue-limits-ask = 🎚 This card's spending limits can only be set now, while it is created. Set some?
+issue-ilimit-daily-ask = 🎚 How much may the card spend <b>per day</b>? Tap an amount, type one (e.g. 150), or skip.
+issue-ilimit-txn-ask = 🎚 How much may a <b>single purchase</b> be? Tap an amount, type one (e.g. 80), or skip.
+issue-ilimit-count-ask = 🔢 How many <b>purchases per day</b> at most? Tap a number, type one (e.g. 4), or skip.
+limit-count-type-it = 🔢 Please type a whole number of purchases, e.g. 4, or tap Skip.
+limit-count-range = 🔢 Choose between 1 and 1000 purchases a day.
+card-limit-count = 🔢 At most { $count } purchases a day
+card-initial-required = ✍️ This card can't be topped up later, so it needs an amount now. Type one, e.g. 25.
+
 ## Freeze, terminate
 frozen = ❄️ Card •••• { $last4 } is frozen. Purchases are declined until you unfreeze it.
 frozen-toast = Card frozen
