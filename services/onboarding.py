@@ -157,8 +157,18 @@ class OnboardingService:
         eligible = self.router.candidates(answers["country"], [Capability.ISSUE])
         if not eligible:
             raise ServiceError("kyc-country-not-served")
-        customer = await self._enroll(account, eligible[0], answers)
-        return await self._record(account, customer)
+        failure: ProviderError | None = None
+        for provider in eligible:  # the first issuer for their country; the next if it is down
+            try:
+                customer = await self._enroll(account, provider, answers)
+            except ProviderError as exc:
+                if not exc.definite:  # it may have the application: do not send it elsewhere
+                    raise ServiceError(exc.code) from exc
+                failure = exc
+                continue
+            return await self._record(account, customer)
+        assert failure is not None
+        raise ServiceError(failure.code) from failure
 
     async def enroll(self, account: Account, provider: CardProvider) -> ProviderCustomer:
         """The cardholder's customer at this issuer, submitting the stored KYC there if needed
@@ -167,7 +177,10 @@ class OnboardingService:
         if existing is not None and existing.kyc_status != "rejected":
             return await self._poll(existing, provider)
         answers = await self.answers(account, with_photos=True)
-        return await self._enroll(account, provider, answers)
+        try:
+            return await self._enroll(account, provider, answers)
+        except ProviderError as exc:
+            raise ServiceError(exc.code) from exc
 
     async def customer(self, account: Account, provider: str) -> ProviderCustomer | None:
         async with self.db.session() as session:
@@ -200,10 +213,7 @@ class OnboardingService:
             id_photo=answers["id_photo"],
             selfie=answers["selfie"],
         )
-        try:
-            result = await provider.submit_kyc(application)
-        except ProviderError as exc:
-            raise ServiceError(exc.code) from exc
+        result = await provider.submit_kyc(application)  # a ProviderError goes to the caller
         async with self.db.session() as session:
             row: ProviderCustomer | None = (
                 await session.exec(
