@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,9 @@ from handlers.texts import Texts
 from services.cards import CardService
 from services.container import Services
 from services.deletions import DeletionService
+from services.events import EventProcessor
+from services.inbox import ProcessEvent, dispatcher
+from services.ledger import Ledger
 from services.onboarding import OnboardingService
 from services.providers import registry
 from services.providers.base import CardProvider
@@ -19,6 +23,7 @@ from services.providers.sandbox import SandboxProvider
 from services.routing import Router
 from services.settings import Settings
 from services.users import UserService
+from services.wallet import WalletService
 from storage.db import Database
 from storage.keyring import KeyRing
 from storage.migrate import upgrade
@@ -33,6 +38,8 @@ class App:
     ring: KeyRing
     services: Services
     conversation: Conversation
+    # What the provider-events server (bot/events_server.py) does with each stored delivery.
+    process_event: ProcessEvent
 
     async def close(self) -> None:
         for provider in self.services.router.providers.values():
@@ -87,12 +94,25 @@ async def build_app(
     vault = Vault(ring)
     router = build_router(settings, db, ring, clock)
     onboarding = OnboardingService(db, vault, router, settings.tenant, clock)
+    book = Ledger(db, settings.tenant, clock)
+    wallet = WalletService(db, book, settings.tenant, clock)
+    cards = CardService(db, router, onboarding, wallet, settings, clock)
+    events = EventProcessor(db, book, cards.alerts, settings.tenant, clock)
+    events.cards = cards
     services = Services(
         settings=settings,
         router=router,
         users=UserService(db, vault, settings.tenant),
         onboarding=onboarding,
-        cards=CardService(db, router, onboarding, settings, clock),
+        cards=cards,
         deletions=DeletionService(db, settings.tenant, clock),
+        ledger=book,
+        wallet=wallet,
+        events=events,
     )
-    return App(settings, db, ring, services, Conversation(services, Texts.load()))
+    for name, provider in router.providers.items():
+        if isinstance(provider, SandboxProvider):  # its card activity, as webhooks would bring
+            provider.events = functools.partial(events.apply, name)
+    texts = Texts.load()
+    process_event = dispatcher(events.apply, wallet.apply_deposit)
+    return App(settings, db, ring, services, Conversation(services, texts), process_event)

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     command("start", _start, "run on Telegram when a token is set, else chat in the terminal")
     command("chat", _chat, "talk to the bot in this terminal (no Telegram needed)")
     command("run", _run, "run the bot on Telegram (long polling)")
+    command(
+        "events",
+        _events,
+        "serve provider webhooks and the deposit webhook (CARDBOT_EVENTS_HOST/_PORT)",
+    )
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
     keys = sub.add_parser("keys", help="field-encryption keys").add_subparsers(metavar="action")
@@ -101,6 +106,17 @@ async def _run(settings: Settings, _args: argparse.Namespace) -> int:
     app = await _with_app(settings)
     try:
         await serve(app)
+    finally:
+        await app.close()
+    return 0
+
+
+async def _events(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.events_server import run_events
+
+    app = await _with_app(settings)
+    try:
+        await run_events(app)
     finally:
         await app.close()
     return 0

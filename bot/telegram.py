@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import structlog
 
+from bot.events_server import EventsService, start_events_if_configured
 from bot.executor import execute
 from bot.port import ChatPort
 from bot.sweeper import Sweeper
@@ -477,8 +478,11 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
 
     sweeping: asyncio.Task[None] | None = None
+    events: EventsService | None = None
     try:
         await runtime.start(handler)
+        # Provider webhooks and the deposit webhook, when CARDBOT_EVENTS_PORT is set.
+        events = await start_events_if_configured(app)
         sweeping = asyncio.create_task(sweeper.run(), name="cardbot-sweeper")
         log.info("telegram.polling", framework=app.settings.framework)
         if ready is not None:
@@ -495,6 +499,8 @@ async def serve(
         if polling in done and not polling.cancelled():
             polling.result()  # polling died: let its error out
     finally:
+        if events is not None:
+            await events.stop()
         await _shutdown(runtime, handler, sweeper, sweeping)
         if own_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):

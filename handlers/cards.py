@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from babel.dates import format_datetime
 
-from handlers import controls, issue, menu
+from handlers import controls, issue, menu, wallet
 from handlers.context import Ctx, Rows
 from handlers.events import Kind
 from handlers.routes import Router
@@ -174,12 +174,15 @@ async def on_amount(ctx: Ctx) -> None:
     try:
         await _amount(ctx, amount)
     except ServiceError as exc:
-        if not exc.code.startswith(("amount-", "limit-", "card-initial-")):
+        if not exc.code.startswith(("amount-", "limit-", "card-initial-", "wallet-")):
             raise
         args = {
             k: ctx.money(v) if isinstance(v, Money) else v for k, v in exc.args_for_text.items()
         }
-        ctx.send(ctx.t(exc.code, **args), _amount_retry_rows(ctx))
+        rows = _amount_retry_rows(ctx)
+        if exc.code == "wallet-insufficient":
+            rows.insert(0, [ctx.choice("btn-wallet", "w")])
+        ctx.send(ctx.t(exc.code, **args), rows)
 
 
 def _amount_retry_rows(ctx: Ctx) -> Rows:
@@ -195,6 +198,8 @@ async def _amount(ctx: Ctx, amount: Money) -> None:
         await issue.after_initial(ctx, amount)
     elif kind.startswith("ilimit_"):
         await issue.limit_step(ctx, kind, amount)
+    elif kind == "deposit":
+        await wallet.deposit(ctx, amount)
     elif kind.startswith("limit_"):
         await controls.set_limit(ctx, data["card"], kind, amount)
     elif kind == "topup":

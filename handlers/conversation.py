@@ -7,7 +7,8 @@ from collections import defaultdict
 
 import structlog
 
-from handlers import cards, controls, issue, menu, onboarding
+from handlers import cards, controls, issue, menu, onboarding, wallet
+from handlers.alerts import ALERT_ROUTES
 from handlers.context import SEP, Ctx
 from handlers.events import Action, AnswerButton, Incoming, Kind, Send
 from handlers.routes import Router
@@ -24,7 +25,7 @@ class Conversation:
         self.services = services
         self.texts = texts
         self.router = Router()
-        for module in (menu, onboarding, cards, issue, controls):
+        for module in (menu, onboarding, cards, issue, controls, wallet):
             module.register(self.router)
         # One update at a time per person: two quick presses must not interleave.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -66,6 +67,9 @@ class Conversation:
 
     async def _button(self, ctx: Ctx) -> None:
         seq_text, _, route = ctx.incoming.data.partition(SEP)
+        if seq_text == "0" and route.partition(":")[0] in ALERT_ROUTES:
+            await self.router.button(ctx, route)  # an alert's button: valid until used up
+            return
         if not seq_text.isdigit() or int(seq_text) != ctx.account.screen_seq or not route:
             ctx.answer(ctx.t("button-stale"), alert=True)
             return

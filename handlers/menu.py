@@ -29,8 +29,12 @@ async def main_menu_rows(ctx: Ctx) -> tuple[str, Rows]:
     status = (await ctx.services.onboarding.state(ctx.account)).status
     rows: Rows = []
     if status == "approved":
-        text = ctx.t("menu-verified", brand=ctx.services.settings.brand_name)
+        balance = await ctx.services.wallet.balance(ctx.account.id)
+        text = ctx.t(
+            "menu-verified", brand=ctx.services.settings.brand_name, wallet=ctx.money(balance)
+        )
         rows.append([ctx.choice("btn-my-cards", "c.list"), ctx.choice("btn-new-card", "c.new")])
+        rows.append([ctx.choice("btn-wallet", "w")])
     else:
         text = ctx.t(f"menu-kyc-{status}", brand=ctx.services.settings.brand_name)
         rows.extend(onboarding.menu_rows(ctx, status))

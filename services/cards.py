@@ -11,7 +11,7 @@ only when the previous one definitely did not issue it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,10 @@ import structlog
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
+from services import ledger
+from services.alerts import Alert, AlertSink, DropAlerts
 from services.errors import ServiceError
+from services.ledger import Leg
 from services.money import Money, percent_of
 from services.onboarding import OnboardingService
 from services.providers.base import (
@@ -39,6 +42,7 @@ from services.providers.base import (
 from services.routing import Router
 from services.settings import Settings
 from services.users import Account
+from services.wallet import WalletService
 from storage.db import Database
 from storage.models import Card, Operation, User, utcnow
 
@@ -100,6 +104,13 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Correction:
+    card_id: str
+    before: Money  # what our books said
+    after: Money  # what the issuer says
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: str  # succeeded already_done in_progress failed expired
     kind: str
@@ -114,15 +125,21 @@ class CardService:
         db: Database,
         router: Router,
         onboarding: OnboardingService,
+        wallet: WalletService,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.router = router
         self.onboarding = onboarding
+        self.wallet = wallet
+        self.ledger = wallet.ledger
         self.settings = settings
         self.tenant = settings.tenant
         self.clock = clock
+        # Called after each durable step of an operation; tests raise here to play a crash.
+        self.checkpoint: Callable[[str, Operation], Awaitable[None]] | None = None
+        self.alerts: AlertSink = DropAlerts()  # the composition root gives the real one
 
     def can(self, capability: Capability, card: CardView | None = None) -> bool:
         """For a card: whether its issuer offers it; else whether any enabled issuer does."""
@@ -144,18 +161,18 @@ class CardService:
         for row in rows:
             if row.status != CardStatus.TERMINATED:
                 row = await self._refresh(row)
-            views.append(self._view(row))
+            views.append(await self._present(row))
         return views
 
     async def view(self, account: Account, card_id: str) -> CardView:
         card = await self._own(account, card_id)
         if card.status != CardStatus.TERMINATED:
             card = await self._refresh(card)
-        return self._view(card)
+        return await self._present(card)
 
     async def active(self, account: Account, card_id: str) -> CardView:
         """The card, fresh from the issuer, if money can move on it now; else why not."""
-        return self._view(await self._active(account, card_id))
+        return await self._present(await self._active(account, card_id))
 
     async def statement(self, account: Account, card_id: str, page: int) -> TransactionPage:
         card = await self._own(account, card_id)
@@ -174,7 +191,7 @@ class CardService:
             raise ServiceError(f"card-not-revealable-{card.status}")
         secrets = await self._call(self._issuer(card).reveal(card.provider_card_id))
         log.info("card.revealed", card_id=card.id, user_id=account.id)
-        return self._view(card), secrets
+        return await self._present(card), secrets
 
     # -- what a new card can be --
     async def card_options(self, account: Account) -> builtins.list[CardOption]:
@@ -199,7 +216,7 @@ class CardService:
         if initial.minor:
             if not self.router.can(Capability.INITIAL_AMOUNT):
                 raise ServiceError("card-initial-not-offered")
-            self._check_amount(initial, self.settings.max_topup_minor)
+            self.check_amount(initial, self.settings.max_topup_minor)
         elif await self.requires_initial(account, option):
             raise ServiceError("card-initial-required")
 
@@ -276,6 +293,9 @@ class CardService:
         if count >= self.settings.max_cards_per_user:
             raise ServiceError("card-limit-reached", count=self.settings.max_cards_per_user)
         fee = Money(self.settings.issue_fee_minor, initial.currency)
+        available = await self.wallet.balance(account.id)
+        if available < initial + fee:
+            raise ServiceError("wallet-insufficient", balance=available, need=initial + fee)
         op = await self._record(
             account,
             "issue",
@@ -306,29 +326,36 @@ class CardService:
     async def quote_topup(self, account: Account, card_id: str, amount: Money) -> Quote:
         card = await self._active(account, card_id)
         self._require(Capability.TOPUP, card)
-        self._check_amount(amount, self.settings.max_topup_minor)
-        after = card.balance_minor + amount.minor
+        self.check_amount(amount, self.settings.max_topup_minor)
+        balance = await self.ledger.balance(ledger.card(card.id), currency=card.currency)
+        after = balance.minor + amount.minor
         if after > self.settings.max_card_balance_minor:
-            room = Money(max(self.settings.max_card_balance_minor - card.balance_minor, 0))
+            room = Money(max(self.settings.max_card_balance_minor - balance.minor, 0))
             raise ServiceError("amount-over-card-cap", room=room)
         fee = percent_of(amount, self.settings.topup_fee_percent) + Money(
             self.settings.topup_fee_fixed_minor
         )
+        available = await self.wallet.balance(account.id)
+        if available < amount + fee:
+            raise ServiceError("wallet-insufficient", balance=available, need=amount + fee)
         op = await self._record(account, "topup", card, amount, fee)
-        return Quote(op.id, "topup", amount, fee, amount + fee, Money(after), self._view(card))
+        return Quote(
+            op.id, "topup", amount, fee, amount + fee, Money(after), await self._present(card)
+        )
 
     async def quote_withdraw(self, account: Account, card_id: str, amount: Money) -> Quote:
         card = await self._active(account, card_id)
         self._require(Capability.WITHDRAW, card)
-        self._check_amount(amount, None)
-        if amount.minor > card.balance_minor:
-            raise ServiceError("amount-over-balance", balance=Money(card.balance_minor))
+        self.check_amount(amount, None)
+        balance = await self.ledger.balance(ledger.card(card.id), currency=card.currency)
+        if amount > balance:
+            raise ServiceError("amount-over-balance", balance=balance)
         fee = Money(self.settings.withdraw_fee_minor)
         if fee >= amount:
             raise ServiceError("amount-below-fee", fee=fee)
         op = await self._record(account, "withdraw", card, amount, fee)
-        after = Money(card.balance_minor - amount.minor)
-        return Quote(op.id, "withdraw", amount, fee, amount - fee, after, self._view(card))
+        after = balance - amount
+        return Quote(op.id, "withdraw", amount, fee, amount - fee, after, await self._present(card))
 
     async def confirm(self, account: Account, operation_id: str) -> Outcome:
         """Carry out a quoted operation exactly once, however often it is confirmed."""
@@ -353,8 +380,190 @@ class CardService:
                 fresh = await session.get(Operation, op.id)
             assert fresh is not None
             return self._settled(fresh, await self._card_view(fresh.card_id))
+        return await self.advance(op.id)
+
+    # -- the operation state machine --
+    # created → pending (claimed) → held (wallet money set aside) → sent (the issuer may have
+    # acted) → succeeded (settled in the ledger) | failed (hold released). Each step is
+    # committed before the next begins, and every ledger posting is keyed by the operation's
+    # reference, so an interrupted operation resumes from where it stood without moving
+    # money twice.
+    async def advance(self, operation_id: str, *, resuming: bool = False) -> Outcome:
+        op = await self._op(operation_id)
+        if op.status == "pending":
+            op = await self._hold(op)
+        if op.status == "held":
+            await self._step("held", op)
+            return await self._send(op)
+        if op.status == "sent":
+            return await self._resolve(op, resend=resuming)
+        return self._settled(op, await self._card_view(op.card_id))
+
+    async def resume(self) -> builtins.list[Outcome]:
+        """Carry every interrupted operation forward (on start, and now and then)."""
+        async with self.db.session() as session:
+            ids = (
+                await session.exec(
+                    select(Operation.id)
+                    .where(
+                        Operation.tenant == self.tenant,
+                        col(Operation.status).in_(("pending", "held", "sent")),
+                    )
+                    .order_by(col(Operation.created_at))
+                )
+            ).all()
+        outcomes = []
+        for operation_id in ids:
+            try:
+                outcome = await self.advance(operation_id, resuming=True)
+            except Exception:  # one stuck operation must not stop the others
+                log.exception("operation.resume_failed", operation_id=operation_id)
+                continue
+            outcomes.append(outcome)
+            await self._tell(operation_id, outcome)
+        return outcomes
+
+    async def reconcile(self) -> builtins.list[Correction]:
+        """Compare every live card's mirror with the issuer's own balance and book the
+        difference (logged), skipping cards with an operation still in flight."""
+        async with self.db.session() as session:
+            cards = (
+                await session.exec(
+                    select(Card).where(
+                        Card.tenant == self.tenant, Card.status != CardStatus.TERMINATED
+                    )
+                )
+            ).all()
+            busy = set(
+                (
+                    await session.exec(
+                        select(Operation.card_id).where(
+                            Operation.tenant == self.tenant,
+                            col(Operation.status).in_(("pending", "held", "sent")),
+                        )
+                    )
+                ).all()
+            )
+        corrections = []
+        for card in cards:
+            if card.id in busy:
+                continue
+            try:
+                fresh = await self._issuer(card).get_card(card.provider_card_id)
+            except Exception:
+                log.warning("reconcile.unreachable", card_id=card.id, provider=card.provider)
+                continue
+            await self._apply(card, fresh)
+            ours = await self.ledger.balance(ledger.card(card.id), currency=card.currency)
+            drift = fresh.balance - ours
+            if drift.minor == 0:
+                continue
+            stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
+            await self.ledger.post_now(
+                f"reconcile:{card.id}:{stamp}",
+                "correction",
+                f"issuer says {fresh.balance.minor}, books said {ours.minor}",
+                [Leg(ledger.card(card.id), drift), Leg(ledger.ISSUER, -drift)],
+            )
+            log.warning(
+                "reconcile.correction",
+                card_id=card.id,
+                provider=card.provider,
+                issuer_minor=fresh.balance.minor,
+                ledger_minor=ours.minor,
+                drift_minor=drift.minor,
+            )
+            corrections.append(Correction(card.id, ours, fresh.balance))
+        return corrections
+
+    async def confirmed_by_issuer(self, reference: str) -> None:
+        """The issuer's event says our top-up or withdrawal went through."""
+        async with self.db.session() as session:
+            op = (
+                await session.exec(
+                    select(Operation).where(
+                        Operation.tenant == self.tenant, Operation.reference == reference
+                    )
+                )
+            ).first()
+        if op is None or op.status != "sent" or op.kind == "issue":
+            return
+        outcome = await self._settle(op, await self._card_row(op.card_id))
+        await self._tell(op.id, outcome)
+
+    async def _tell(self, operation_id: str, outcome: Outcome) -> None:
+        """An operation that finished after the person left the screen: let them know."""
+        if outcome.status not in ("succeeded", "failed"):
+            return
+        op = await self._op(operation_id)
+        await self.alerts.publish(
+            Alert(
+                op.user_id,
+                f"operation-{outcome.status}",
+                f"op:{op.id}",
+                {"kind": op.kind, "amount": outcome.amount, "error": outcome.error or ""},
+                card_id=op.card_id,
+            )
+        )
+
+    async def _op(self, operation_id: str) -> Operation:
+        async with self.db.session() as session:
+            op = await session.get(Operation, operation_id)
+        if op is None:
+            raise ServiceError("operation-not-found")
+        return op
+
+    async def _step(self, name: str, op: Operation) -> None:
+        if self.checkpoint is not None:
+            await self.checkpoint(name, op)
+
+    def _needs_hold(self, op: Operation) -> Money:
+        if op.kind in ("issue", "topup"):
+            return Money(op.amount_minor + op.fee_minor, op.currency)
+        return Money(0, op.currency)
+
+    async def _hold(self, op: Operation) -> Operation:
+        """Set the wallet money aside, or fail the operation if the wallet lacks it."""
+        need = self._needs_hold(op)
+        async with self.wallet.locked(op.user_id) as session:
+            row = await session.get(Operation, op.id)
+            assert row is not None
+            if row.status != "pending":
+                return row
+            if need.minor:
+                available = await self.ledger.balance(ledger.wallet(op.user_id), session)
+                if available < need:
+                    row.status, row.error = "failed", "wallet-insufficient-reason"
+                    row.updated_at = self.clock()
+                    session.add(row)
+                    return row
+                await self.ledger.post(
+                    session,
+                    f"{op.reference}:hold",
+                    "hold",
+                    f"{op.kind} {op.reference}",
+                    [
+                        Leg(ledger.wallet(op.user_id), Money(-need.minor, need.currency)),
+                        Leg(ledger.hold(op.user_id), need),
+                    ],
+                    operation_id=op.id,
+                )
+            row.status, row.updated_at = "held", self.clock()
+            session.add(row)
+        return row
+
+    async def _mark_sent(self, op: Operation, provider: str) -> None:
+        async with self.db.session() as session:
+            row = await session.get(Operation, op.id)
+            assert row is not None
+            row.status, row.provider, row.updated_at = "sent", provider, self.clock()
+            session.add(row)
+        op.status, op.provider = "sent", provider
+        await self._step("sent", op)
+
+    async def _send(self, op: Operation) -> Outcome:
         if op.kind == "issue":
-            return await self._issue(account, op)
+            return await self._issue(await self._account_of(op), op)
         return await self._move(op)
 
     # -- card state and controls --
@@ -378,12 +587,30 @@ class CardService:
         self._require(Capability.TERMINATE, card)
         if card.status == CardStatus.TERMINATED:
             raise ServiceError("card-already-terminated")
-        returned = Money(card.balance_minor, card.currency)
-        view = await self._apply(
+        await self._apply(
             card, await self._call(self._issuer(card).terminate(card.provider_card_id))
         )
+        returned = await self.return_balance(card.id, "card terminated")
         log.info("card.terminated", card_id=card.id, returned_minor=returned.minor)
-        return view, returned
+        return await self._present(card), returned
+
+    async def return_balance(self, card_id: str, reason: str) -> Money:
+        """A closed card's money goes back to its holder's wallet, once."""
+        card = await self._card_row(card_id)
+        async with self.wallet.locked(card.user_id) as session:
+            left = await self.ledger.balance(ledger.card(card.id), session, card.currency)
+            if left.minor > 0:
+                await self.ledger.post(
+                    session,
+                    f"close:{card.id}",
+                    "close",
+                    reason,
+                    [
+                        Leg(ledger.card(card.id), Money(-left.minor, left.currency)),
+                        Leg(ledger.wallet(card.user_id), left),
+                    ],
+                )
+        return left
 
     async def set_limits(self, account: Account, card_id: str, limits: Limits) -> CardView:
         card = await self._own(account, card_id)
@@ -429,7 +656,6 @@ class CardService:
         last_error = "provider-unavailable"
         for provider in self.router.candidates(country, needs):
             name = provider.info.name
-            await self._note_provider(op, name)
             try:
                 customer = await self.onboarding.enroll(account, provider)
             except ServiceError as exc:
@@ -448,6 +674,7 @@ class CardService:
                 cardholder=await self._cardholder(account),
                 limits=_limits_of(op),
             )
+            await self._mark_sent(op, name)
             try:
                 issued = await provider.issue_card(request)
             except ProviderError as exc:
@@ -455,14 +682,14 @@ class CardService:
                     log.warning("issue.refused", provider=name, code=exc.code)
                     last_error = exc.code
                     continue  # nothing was issued there: the next issuer may
-                return await self._issue_unclear(account, op, provider, amount)
+                log.warning("issue.unclear", provider=name, code=exc.code)
+                return await self._resolve(op, resend=False)
             except Exception:
                 log.exception("issue.unclear", provider=name)
-                return await self._issue_unclear(account, op, provider, amount)
+                return await self._resolve(op, resend=False)
             card = await self._store_new_card(account, op, name, issued)
-            return await self._succeeded(op, card)
-        await self._finish(op, "failed", last_error)
-        return Outcome("failed", op.kind, amount, None, last_error)
+            return await self._settle(op, card)
+        return await self._release(op, last_error)
 
     async def _product_code(self, provider: CardProvider, op: Operation) -> str | None:
         """The issuer's own product for the kind of card asked for, where it lists products."""
@@ -481,47 +708,138 @@ class CardService:
                 return product.code
         return None
 
-    async def _issue_unclear(
-        self, account: Account, op: Operation, provider: CardProvider, amount: Money
-    ) -> Outcome:
-        """The issuer may have issued: look our reference up there; never try another."""
-        try:
-            found = await provider.find_card_by_reference(op.reference)
-        except Exception:
-            found = None
-        if found is None:
-            log.warning("operation.unclear", operation_id=op.id, kind=op.kind)
-            return Outcome("in_progress", op.kind, amount)
-        card = await self._store_new_card(account, op, provider.info.name, found)
-        return await self._succeeded(op, card)
-
     async def _move(self, op: Operation) -> Outcome:
         amount = Money(op.amount_minor, op.currency)
         card = await self._card_row(op.card_id)
         issuer = self._issuer(card)
-        await self._note_provider(op, card.provider)
+        await self._mark_sent(op, card.provider)
         move = issuer.top_up if op.kind == "topup" else issuer.withdraw
         try:
             updated = await move(card.provider_card_id, amount, op.reference)
         except ProviderError as exc:
             if exc.definite:
-                await self._finish(op, "failed", exc.code)
-                return Outcome("failed", op.kind, amount, self._view(card), exc.code)
+                return await self._release(op, exc.code)
             log.warning("operation.unclear", operation_id=op.id, kind=op.kind, code=exc.code)
-            return Outcome("in_progress", op.kind, amount, self._view(card))
+            return await self._resolve(op, resend=False)
         except Exception:  # a timeout or a dropped connection: the issuer may have acted
             log.exception("operation.unclear", operation_id=op.id, kind=op.kind)
-            return Outcome("in_progress", op.kind, amount, self._view(card))
+            return await self._resolve(op, resend=False)
+        await self._step("answered", op)
         await self._apply(card, updated)
-        return await self._succeeded(op, card)
+        return await self._settle(op, card)
 
-    async def _succeeded(self, op: Operation, card: Card) -> Outcome:
-        await self._finish(op, "succeeded", None, card_id=card.id)
+    async def _resolve(self, op: Operation, *, resend: bool) -> Outcome:
+        """The issuer may have acted: ask it by our reference instead of guessing. Found:
+        settle. Certainly absent: send again with the same reference when resuming (the
+        issuer or its adapter makes that safe), else leave it for the resume loop."""
+        amount = Money(op.amount_minor, op.currency)
+        provider = self.router.providers.get(op.provider or "")
+        if provider is None:
+            return Outcome("in_progress", op.kind, amount, await self._card_view(op.card_id))
+        found: bool | None
+        if op.kind == "issue":
+            try:
+                issued = await provider.find_card_by_reference(op.reference)
+            except Exception:
+                log.warning("operation.lookup_failed", operation_id=op.id, exc_info=True)
+                issued, found = None, None
+            else:
+                found = issued is not None
+            if issued is not None:
+                account = await self._account_of(op)
+                card = await self._store_new_card(account, op, provider.info.name, issued)
+                return await self._settle(op, card)
+        else:
+            card_row = await self._card_row(op.card_id)
+            lookup = getattr(provider, "find_movement", None)
+            try:
+                found = await lookup(card_row.provider_card_id, op.reference) if lookup else None
+            except Exception:
+                log.warning("operation.lookup_failed", operation_id=op.id, exc_info=True)
+                found = None
+            if found:
+                await self._refresh(card_row)
+                return await self._settle(op, card_row)
+        if found is False and resend:
+            log.info("operation.resend", operation_id=op.id, kind=op.kind)
+            return await self._send(op)
+        log.warning("operation.unresolved", operation_id=op.id, kind=op.kind)
+        return Outcome("in_progress", op.kind, amount, await self._card_view(op.card_id))
+
+    async def _settle(self, op: Operation, card: Card) -> Outcome:
+        """The issuer acted: book it. Keyed by the reference, so a repeat books nothing."""
+        amount = Money(op.amount_minor, op.currency)
+        fee = Money(op.fee_minor, op.currency)
+        user = op.user_id
+        if op.kind == "withdraw":
+            legs = [
+                Leg(ledger.card(card.id), Money(-amount.minor, amount.currency)),
+                Leg(ledger.wallet(user), amount - fee),
+                Leg(ledger.FEES, fee),
+            ]
+        else:  # issue (initial load) and top-up draw on the hold
+            held = self._needs_hold(op)
+            legs = [
+                Leg(ledger.hold(user), Money(-held.minor, held.currency)),
+                Leg(ledger.card(card.id), amount),
+                Leg(ledger.FEES, fee),
+            ]
+        async with self.db.session() as session:
+            await self.ledger.post(
+                session,
+                f"{op.reference}:settle",
+                op.kind,
+                f"{op.kind} {op.reference}",
+                legs,
+                operation_id=op.id,
+            )
+            row = await session.get(Operation, op.id)
+            assert row is not None
+            row.status, row.error, row.card_id = "succeeded", None, card.id
+            row.updated_at = self.clock()
+            session.add(row)
         log.info(
             "operation.succeeded", operation_id=op.id, kind=op.kind, amount_minor=op.amount_minor
         )
-        fresh = self._view(await self._card_row(card.id))
-        return Outcome("succeeded", op.kind, Money(op.amount_minor, op.currency), fresh)
+        fresh = await self._present(await self._card_row(card.id))
+        return Outcome("succeeded", op.kind, amount, fresh)
+
+    async def _release(self, op: Operation, error: str) -> Outcome:
+        """The issuer certainly did not act: give the held money back."""
+        held = self._needs_hold(op)
+        async with self.db.session() as session:
+            if held.minor:
+                await self.ledger.post(
+                    session,
+                    f"{op.reference}:release",
+                    "release",
+                    f"{op.kind} refused: {error}",
+                    [
+                        Leg(ledger.hold(op.user_id), Money(-held.minor, held.currency)),
+                        Leg(ledger.wallet(op.user_id), held),
+                    ],
+                    operation_id=op.id,
+                )
+            row = await session.get(Operation, op.id)
+            assert row is not None
+            row.status, row.error, row.updated_at = "failed", error, self.clock()
+            session.add(row)
+        amount = Money(op.amount_minor, op.currency)
+        return Outcome("failed", op.kind, amount, await self._card_view(op.card_id), error)
+
+    async def _account_of(self, op: Operation) -> Account:
+        user = await self._user_by_id(op.user_id)
+        return Account(
+            user.id,
+            user.tenant,
+            user.telegram_id,
+            user.language,
+            "",
+            {},
+            0,
+            user.kyc_status,
+            user.kyc_reason,
+        )
 
     async def _store_new_card(
         self, account: Account, op: Operation, provider: str, issued: ProviderCard
@@ -556,28 +874,14 @@ class CardService:
             session.add(card)
         return card
 
-    async def _note_provider(self, op: Operation, provider: str) -> None:
-        async with self.db.session() as session:
-            row = await session.get(Operation, op.id)
-            assert row is not None
-            row.provider = provider
-            session.add(row)
-
-    async def _finish(
-        self, op: Operation, status: str, error: str | None, card_id: str | None = None
-    ) -> None:
-        async with self.db.session() as session:
-            row = await session.get(Operation, op.id)
-            assert row is not None
-            row.status = status
-            row.error = error
-            row.card_id = card_id or row.card_id
-            row.updated_at = self.clock()
-            session.add(row)
-
     def _settled(self, op: Operation, card: CardView | None) -> Outcome:
         amount = Money(op.amount_minor, op.currency)
-        status = {"succeeded": "already_done", "pending": "in_progress"}.get(op.status, op.status)
+        status = {
+            "succeeded": "already_done",
+            "pending": "in_progress",
+            "held": "in_progress",
+            "sent": "in_progress",
+        }.get(op.status, op.status)
         return Outcome(status, op.kind, amount, card, op.error)
 
     async def _record(
@@ -609,7 +913,7 @@ class CardService:
         return op
 
     # -- rules and lookups --
-    def _check_amount(self, amount: Money, maximum: int | None) -> None:
+    def check_amount(self, amount: Money, maximum: int | None) -> None:
         if amount.minor < self.settings.min_amount_minor:
             raise ServiceError("amount-below-min", min=Money(self.settings.min_amount_minor))
         if maximum is not None and amount.minor > maximum:
@@ -618,7 +922,7 @@ class CardService:
     def check_limits(self, limits: Limits) -> None:
         for amount in (limits.daily, limits.per_transaction):
             if amount is not None:
-                self._check_amount(amount, None)
+                self.check_amount(amount, None)
         if limits.daily and limits.per_transaction and limits.per_transaction > limits.daily:
             raise ServiceError("limit-per-purchase-over-daily", daily=limits.daily)
         if limits.daily_count is not None and not 1 <= limits.daily_count <= 1000:
@@ -647,8 +951,11 @@ class CardService:
         )
 
     async def _user(self, account: Account) -> User:
+        return await self._user_by_id(account.id)
+
+    async def _user_by_id(self, user_id: str) -> User:
         async with self.db.session() as session:
-            user = await session.get(User, account.id)
+            user = await session.get(User, user_id)
         assert user is not None
         return user
 
@@ -673,7 +980,7 @@ class CardService:
         return card
 
     async def _card_view(self, card_id: str | None) -> CardView | None:
-        return self._view(await self._card_row(card_id)) if card_id else None
+        return await self._present(await self._card_row(card_id)) if card_id else None
 
     async def _refresh(self, card: Card) -> Card:
         try:
@@ -709,7 +1016,7 @@ class CardService:
             "updated_at",
         ):
             setattr(card, name, getattr(row, name))
-        return self._view(card)
+        return await self._present(card)
 
     @staticmethod
     async def _call(awaitable: Any) -> Any:
@@ -718,8 +1025,10 @@ class CardService:
         except ProviderError as exc:
             raise ServiceError(exc.code) from exc
 
-    @staticmethod
-    def _view(card: Card) -> CardView:
+    async def _present(self, card: Card) -> CardView:
+        """The card as the cardholder sees it: its balance is the ledger's, not a copy."""
+        balance = await self.ledger.balance(ledger.card(card.id), currency=card.currency)
+
         def money(minor: int | None) -> Money | None:
             return None if minor is None else Money(minor, card.currency)
 
@@ -730,7 +1039,7 @@ class CardService:
             card.last4,
             card.masked_pan,
             card.status,
-            Money(card.balance_minor, card.currency),
+            balance,
             disposable=card.disposable,
             wallet=card.wallet,
             limits=Limits(

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from services.cards import CardService
 from services.deletions import DeletionService
+from services.events import EventProcessor
+from services.ledger import Ledger
 from services.onboarding import OnboardingService
 from services.providers.base import CardProvider
 from services.routing import Router
 from services.settings import Settings
 from services.users import UserService
+from services.wallet import WalletService
 
 
 @dataclass
@@ -21,6 +24,9 @@ class Services:
     onboarding: OnboardingService
     cards: CardService
     deletions: DeletionService
+    ledger: Ledger
+    wallet: WalletService
+    events: EventProcessor
 
     @property
     def provider(self) -> CardProvider:

@@ -22,6 +22,9 @@ class Money:
         self._same(other)
         return Money(self.minor - other.minor, self.currency)
 
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")

@@ -87,6 +87,14 @@ class UserService:
             session.add(user)
         account._saved = self._fingerprint(account)
 
+    async def contact(self, user_id: str) -> tuple[int, str]:
+        """Where to reach a cardholder (their private chat) and in which language."""
+        async with self.db.session() as session:
+            user = await session.get(User, user_id)
+        if user is None or user.tenant != self.tenant:
+            raise LookupError(user_id)
+        return user.telegram_id, user.language
+
     @staticmethod
     def _fingerprint(account: Account) -> tuple[str, str, int, str]:
         return (

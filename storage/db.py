@@ -28,10 +28,21 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self._exclusive_engine = self.engine
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # SQLite has no row locks: a read-then-write that must not race (a wallet hold)
+            # takes the database's write lock before it reads, with BEGIN IMMEDIATE.
+            self._exclusive_engine = create_async_engine(self.url, **kwargs)
+            sync = self._exclusive_engine.sync_engine
+            event.listen(sync, "connect", _sqlite_pragmas)
+            event.listen(sync, "connect", _sqlite_manual_transactions)
+            event.listen(sync, "begin", _sqlite_begin_immediate)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self._exclusive = async_sessionmaker(
+            self._exclusive_engine, class_=AsyncSession, expire_on_commit=False
         )
 
     @asynccontextmanager
@@ -45,8 +56,22 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work whose reads cannot be overtaken by another writer before it commits:
+        SQLite takes its write lock at BEGIN; PostgreSQL callers add SELECT … FOR UPDATE."""
+        async with self._exclusive() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._exclusive_engine is not self.engine:
+            await self._exclusive_engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,3 +80,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let the "begin" event below issue BEGIN
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

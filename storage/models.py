@@ -95,8 +95,10 @@ class Card(SQLModel, table=True):
     last4: str = Field(max_length=4)
     masked_pan: str = Field(max_length=32)  # e.g. "4000 12•• •••• 1234"
     status: str = Field(default="pending", max_length=16)  # pending active frozen terminated
+    # The issuer's own figure, as last read; what the cardholder sees is the ledger's balance.
     balance_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="USD", max_length=3)
+    insufficient_declines: int = 0  # in a row; Numero terminates a card at three
     disposable: bool = False  # single use: blocked after its first successful charge
     wallet: str | None = Field(default=None, max_length=16)  # apple_pay / google_pay enabled
     # Mirrors of the issuer's controls, refreshed with the balance.
@@ -213,3 +215,74 @@ class SandboxDispute(SQLModel, table=True):
     reason: str = Field(max_length=255)
     status: str = Field(default="open", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- money: a double-entry ledger; balances are sums of entries, never stored --
+
+
+class LedgerTxn(SQLModel, table=True):
+    """One balanced posting (its entries sum to zero), recorded once per reference."""
+
+    __tablename__ = "ledger_txns"
+    __table_args__ = (UniqueConstraint("tenant", "reference", name="uq_ledger_txns_reference"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    reference: str = Field(max_length=128)
+    kind: str = Field(max_length=32)  # deposit credit debit hold settle release purchase …
+    reason: str = Field(max_length=255)
+    operation_id: str | None = Field(default=None, index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "ledger_entries"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    txn_id: str = Field(index=True, foreign_key="ledger_txns.id", max_length=32)
+    account: str = Field(index=True, max_length=80)  # wallet:<user> card:<card> revenue:fees …
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(default="USD", max_length=3)
+
+
+# -- provider events: stored raw before answering, processed exactly once by event id --
+
+
+class InboxEvent(SQLModel, table=True):
+    __tablename__ = "inbox_events"
+    __table_args__ = (
+        UniqueConstraint("tenant", "provider", "event_id", name="uq_inbox_events_event"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    provider: str = Field(max_length=32)
+    event_id: str = Field(max_length=128)
+    event_type: str = Field(default="", max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # raw, as received (no card data)
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="received", index=True, max_length=16)  # received processed failed
+    attempts: int = 0
+    processed_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=255)
+
+
+# -- the outbound message queue: alerts survive restarts and keep within Telegram's limits --
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_messages"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    buttons_json: str | None = Field(default=None, sa_column=Column(Text))
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=160)
+    status: str = Field(default="queued", index=True, max_length=16)  # queued sent failed
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=255)

@@ -54,3 +54,22 @@ async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
     application = await build_app(settings, clock=clock, configure_logs=False)
     yield application
     await application.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def money_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """The money tests run on SQLite and on PostgreSQL (CI's server; see tests/pg.py)."""
+    if request.param == "sqlite":
+        yield make_settings(tmp_path)
+        return
+    from tests.pg import fresh_database
+
+    async with fresh_database() as url:
+        yield make_settings(tmp_path, database_url=url)
+
+
+@pytest.fixture
+async def money_app(money_settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    application = await build_app(money_settings, clock=clock, migrate=True, configure_logs=False)
+    yield application
+    await application.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from services.money import Money
 from tests.chat import ChatUser
 from tests.conftest import FakeClock
+
+FUNDS = Money(50_000)  # what onboard() puts in the wallet: $500
 
 # A minimal valid JPEG header is enough for the photo rules (they check the file is an image).
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
@@ -45,6 +48,15 @@ async def onboard(user: ChatUser, clock: FakeClock, **overrides: str) -> None:
     clock.advance(10)
     if _offers(user, "Check status"):  # issuers that decide at once show the result already
         await user.press("Check status")
+    await fund(user)
+
+
+async def fund(user: ChatUser, amount: Money = FUNDS) -> None:
+    """Money in the cardholder's wallet, as the business's payment system would credit it."""
+    account = await user.app.services.users.load(user.user_id)
+    await user.app.services.wallet.deposit(
+        account.id, amount, f"test-funds:{account.id}:{amount.minor}", "test funds"
+    )
 
 
 async def issue_card(

@@ -23,7 +23,7 @@ from services.providers.sandbox import SandboxProvider
 from storage.models import Card, Operation, PendingDeletion, SandboxTransaction
 from tests.chat import ChatUser, Message
 from tests.conftest import FakeClock
-from tests.journey import issue_card, onboard
+from tests.journey import fund, issue_card, onboard
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -284,6 +284,7 @@ async def test_bad_top_up_amounts_are_re_asked_and_nothing_moves(
 
 async def test_top_up_over_the_card_balance_cap(app: App, clock: FakeClock) -> None:
     user, card = await carded(app, clock)
+    await fund(user, Money(2_000_000))  # enough in the wallet: the card's cap is what stops it
     await open_card(user)
     await press(user, "Top up")
     await user.type("5000")

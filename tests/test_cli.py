@@ -52,7 +52,11 @@ def journey_lines(photo: Path) -> str:
         str(photo),
         str(photo),
         "Submit",
-        "Get my first card",
+        "/menu",
+        "Wallet",
+        "$500.00",  # sandbox test money in the wallet, which cards are loaded from
+        "/menu",
+        "New card",
         "1",
         "$25.00",
         "Confirm",

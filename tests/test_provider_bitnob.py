@@ -610,6 +610,67 @@ async def test_a_reference_already_used_elsewhere_is_refused(
     assert fake.cards[card.card_id].balance == 3500
 
 
+# -- find_movement: the card's transactions carry our reference --------------------------------
+async def test_find_movement_finds_lost_answers_by_reference_even_after_a_restart(
+    bitnob: BitnobProvider, fake: FakeBitnob, sleeps: Sleeps
+) -> None:
+    card = await carded(bitnob)
+    fake.fail_next("drop-after", path="/virtualcards/topup")
+    await bitnob.top_up(card.card_id, Money(1000), "cb-top-1")
+    fake.fail_next("500-after", path="/virtualcards/withdraw")
+    await bitnob.withdraw(card.card_id, Money(500), "cb-wd-1")
+    restarted = make(fake, sleeps)  # nothing in memory: the reference is at Bitnob
+    assert await restarted.find_movement(card.card_id, "cb-top-1") is True
+    assert await restarted.find_movement(card.card_id, "cb-wd-1") is True
+    await restarted.aclose()
+    assert len(fake.posts("/virtualcards/topup")) == len(fake.posts("/virtualcards/withdraw")) == 1
+
+
+async def test_find_movement_says_no_for_a_reference_bitnob_never_took(
+    bitnob: BitnobProvider, fake: FakeBitnob
+) -> None:
+    card = await carded(bitnob)
+    fake.fail_next("500", path="/virtualcards/topup")  # refused before acting
+    error = await refused(bitnob.top_up(card.card_id, Money(1000), "cb-top-1"))
+    assert not error.definite
+    assert await bitnob.find_movement(card.card_id, "cb-top-1") is False
+    assert await bitnob.find_movement(card.card_id, "cb-never") is False
+    await bitnob.top_up(card.card_id, Money(1000), "cb-top-1")  # sent again, as told
+    assert await bitnob.find_movement(card.card_id, "cb-top-1") is True
+    assert fake.cards[card.card_id].balance == 3500
+
+
+async def test_find_movement_waits_for_a_pending_movement_and_says_no_to_a_failed_one(
+    bitnob: BitnobProvider, fake: FakeBitnob
+) -> None:
+    card = await carded(bitnob)
+    fake.hold_money = True
+    await bitnob.top_up(card.card_id, Money(1000), "cb-top-1")
+    await bitnob.withdraw(card.card_id, Money(500), "cb-wd-1")
+    assert await bitnob.find_movement(card.card_id, "cb-top-1") is None  # not settled yet
+    assert await bitnob.find_movement(card.card_id, "cb-wd-1") is None
+    fake.settle("cb-top-1")
+    fake.settle("cb-wd-1", ok=False)
+    assert await bitnob.find_movement(card.card_id, "cb-top-1") is True
+    assert await bitnob.find_movement(card.card_id, "cb-wd-1") is False  # it moved nothing
+
+
+async def test_find_movement_cannot_tell_past_the_pages_it_walks(
+    bitnob: BitnobProvider, fake: FakeBitnob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = await carded(bitnob)
+    await bitnob.top_up(card.card_id, Money(1000), "cb-old")
+    for _ in range(4):
+        fake.charge(card.card_id, 100)
+    monkeypatch.setattr(bitnob_module, "MAX_TAKE", 2)
+    monkeypatch.setattr(bitnob_module, "LOOKUP_PAGES", 2)  # 4 of the 6 rows, newest first
+    assert await bitnob.find_movement(card.card_id, "cb-old") is None
+    assert await bitnob.find_movement(card.card_id, "cb-never") is None
+    monkeypatch.setattr(bitnob_module, "LOOKUP_PAGES", 3)  # the whole list
+    assert await bitnob.find_movement(card.card_id, "cb-old") is True
+    assert await bitnob.find_movement(card.card_id, "cb-never") is False
+
+
 async def test_money_on_a_card_that_cannot_take_it(
     bitnob: BitnobProvider, fake: FakeBitnob
 ) -> None:

@@ -114,6 +114,9 @@ async def test_the_journey_on_bitnob(bitnob_app: App, fake: FakeBitnob, clock: F
     assert "Withdrawal" in lines[1] and "$5.00" in lines[1]
     assert "Top-up" in lines[2] and "$10.00" in lines[2]
     assert "Top-up" in lines[3] and "$25.00" in lines[3]
+    # No webhook in this test: the reconcile job finds the issuer's new figure and books it.
+    [correction] = await bitnob_app.services.cards.reconcile()
+    assert correction.after.minor - correction.before.minor == -1250
     await user.press("Back to card")
     assert "Balance: $17.50" in user.screen_text()
 

@@ -725,6 +725,72 @@ async def test_withdraw_answer_lost_is_found_not_sent_again(
     assert len(fake.posts("/withdraw/")) == 1
 
 
+# -- find_movement: the card's transactions by our reference ------------------------------------
+def _statement_line(fake: FakeCardProgram, card_id: str, reference: str) -> dict[str, Any]:
+    [line] = [t for t in fake.transactions[card_id] if t["client_reference"] == reference]
+    return line
+
+
+async def test_find_movement_finds_lost_answers_by_reference_even_after_a_restart(
+    provider: CardProgramProvider, fake: FakeCardProgram, make: Any
+) -> None:
+    card = await active_card(provider, fake)
+    fake.drop_next(path="/fund/")
+    await provider.top_up(card.card_id, Money(2500), "cb-lost")
+    fake.fail_next(500, path="/withdraw/", apply=True)  # carried out, then a 5xx page
+    await provider.withdraw(card.card_id, Money(500), "cb-wd-lost")
+    restarted = make()  # nothing in memory: the reference is on the statement
+    assert await restarted.find_movement(card.card_id, "cb-lost") is True
+    assert await restarted.find_movement(card.card_id, "cb-wd-lost") is True
+    assert len(fake.posts("/fund/")) == len(fake.posts("/withdraw/")) == 1
+
+
+async def test_find_movement_says_no_for_a_reference_the_program_never_took(
+    provider: CardProgramProvider, fake: FakeCardProgram
+) -> None:
+    card = await active_card(provider, fake)
+    fake.fail_next(500, path="/fund/")  # refused before the money moved
+    error = await refused(provider.top_up(card.card_id, Money(1200), "cb-500"))
+    assert not error.definite
+    assert await provider.find_movement(card.card_id, "cb-500") is False
+    assert await provider.find_movement(card.card_id, "cb-never") is False
+    await provider.top_up(card.card_id, Money(1200), "cb-500")  # sent again, as told
+    assert await provider.find_movement(card.card_id, "cb-500") is True
+    assert fake.cards[card.card_id].balance == Decimal("12.00")
+
+
+async def test_find_movement_waits_for_one_in_flight_and_says_no_to_a_declined_one(
+    provider: CardProgramProvider, fake: FakeCardProgram
+) -> None:
+    card = await active_card(provider, fake)
+    await provider.top_up(card.card_id, Money(1000), "cb-slow")
+    line = _statement_line(fake, card.card_id, "cb-slow")
+    line["status"] = "pending"  # taken by the program, not applied yet
+    assert await provider.find_movement(card.card_id, "cb-slow") is None
+    await provider.top_up(card.card_id, Money(1000), "cb-slow")  # and never sent twice
+    assert len(fake.posts("/fund/")) == 1
+    line["status"] = "declined"
+    assert await provider.find_movement(card.card_id, "cb-slow") is False
+    line["status"] = "successful"
+    assert await provider.find_movement(card.card_id, "cb-slow") is True
+
+
+async def test_find_movement_cannot_tell_past_the_pages_it_walks(
+    provider: CardProgramProvider, fake: FakeCardProgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = await active_card(provider, fake)
+    await provider.top_up(card.card_id, Money(1000), "cb-old")
+    for n in range(4):
+        await provider.top_up(card.card_id, Money(100), f"cb-new-{n}")
+    monkeypatch.setattr(cp, "LOOKUP_PAGE_SIZE", 2)
+    monkeypatch.setattr(cp, "LOOKUP_MAX_PAGES", 2)  # the newest 4 of 5 lines
+    assert await provider.find_movement(card.card_id, "cb-old") is None
+    assert await provider.find_movement(card.card_id, "cb-never") is None
+    monkeypatch.setattr(cp, "LOOKUP_MAX_PAGES", 3)  # the whole statement
+    assert await provider.find_movement(card.card_id, "cb-old") is True
+    assert await provider.find_movement(card.card_id, "cb-never") is False
+
+
 # -- card state --------------------------------------------------------------------------------
 async def test_freeze_unfreeze_and_terminate_follow_the_lifecycle(
     provider: CardProgramProvider, fake: FakeCardProgram

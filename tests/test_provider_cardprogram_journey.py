@@ -23,7 +23,7 @@ from services.settings import Settings
 from tests.chat import ChatUser
 from tests.conftest import FakeClock
 from tests.fakes.cardprogram import EMAIL, PASSWORD, FakeCardProgram
-from tests.journey import ANSWERS, JPEG, issue_card
+from tests.journey import ANSWERS, JPEG, fund, issue_card
 
 
 @pytest.fixture
@@ -74,6 +74,7 @@ async def verify(user: ChatUser) -> None:
     await user.send_photo(JPEG)
     assert "check your details" in user.screen_text()
     await user.press("Submit")
+    await fund(user)  # the business credits the wallet (its deposit webhook)
 
 
 def statement_lines(user: ChatUser) -> list[str]:
@@ -147,6 +148,9 @@ async def test_the_journey_on_the_card_program_api(
     assert "Withdrawal" in lines[1] and "$5.00" in lines[1]
     assert "Top-up" in lines[2] and "$10.00" in lines[2]
     assert "Top-up" in lines[3] and "$25.00" in lines[3]
+    # No webhook in this test: the reconcile job books the issuer's available balance.
+    [correction] = await cardprogram_app.services.cards.reconcile()
+    assert correction.after.minor - correction.before.minor == -1250
     await user.press("Back to card")
     assert "Balance: $17.50" in user.screen_text()  # the authorization holds its amount
 

@@ -672,6 +672,96 @@ async def test_a_move_known_done_but_unreadable_is_not_reported_as_failed(
     assert len(fake.calls_to("POST", FUND)) == 1 and fake.cards[card].balance == Decimal("25")
 
 
+# -- find_movement: Cartevo keeps no reference of ours; the snapshot before the call tells --
+@pytest.mark.parametrize("kind", ["topup", "withdraw"])
+async def test_find_movement_confirms_a_move_whose_answer_was_lost(
+    provider: CartevoProvider, fake: CartevoFake, kind: str
+) -> None:
+    card = fresh_card(fake, "20")
+    move = provider.top_up if kind == "topup" else provider.withdraw
+    path = FUND if kind == "topup" else WITHDRAW
+    fake.fail_next("drop-after", "POST", path)
+    assert not (await refused(move(card, Money(500), "op-1"))).definite
+    fake.add_purchase(card, Decimal("3"), "Coffee Lab")  # other activity does not hide it
+    assert await provider.find_movement(card, "op-1") is True
+    again = await move(card, Money(500), "op-1")  # the service's resend: nothing sent
+    expected = Decimal("22") if kind == "topup" else Decimal("12")
+    assert fake.cards[card].balance == expected and again.balance == Money(int(expected * 100))
+    assert len(fake.calls_to("POST", path)) == 1
+
+
+async def test_find_movement_reads_a_lagging_list_from_the_balance(
+    provider: CartevoProvider, fake: CartevoFake
+) -> None:
+    card = fresh_card(fake, "20")
+    fake.fail_next("drop-after", "POST", FUND)
+    await refused(provider.top_up(card, Money(500), "op-1"))
+    fake.txns.clear()  # the funding is not listed yet; the balance already shows it
+    assert await provider.find_movement(card, "op-1") is True
+
+
+async def test_find_movement_answered_is_known_without_a_call(
+    provider: CartevoProvider, fake: CartevoFake
+) -> None:
+    card = fresh_card(fake, "20")
+    await provider.withdraw(card, Money(500), "op-1")
+    calls = len(fake.calls)
+    assert await provider.find_movement(card, "op-1") is True
+    assert len(fake.calls) == calls
+
+
+async def test_find_movement_says_no_when_nothing_happened_on_the_card(
+    provider: CartevoProvider, fake: CartevoFake
+) -> None:
+    card = fresh_card(fake, "20")
+    fake.fail_next("500", "POST", FUND)  # refused before acting, but we cannot know that
+    assert not (await refused(provider.top_up(card, Money(500), "op-1"))).definite
+    assert await provider.find_movement(card, "op-1") is False
+    await provider.top_up(card, Money(500), "op-2")  # our own later move, the same amount
+    assert await provider.find_movement(card, "op-1") is False  # told apart, taken out
+    await provider.top_up(card, Money(500), "op-1")  # sent again, as told
+    assert await provider.find_movement(card, "op-1") is True
+    assert fake.cards[card].balance == Decimal("30") and len(fake.calls_to("POST", FUND)) == 3
+
+
+async def test_find_movement_cannot_tell_when_other_activity_hides_the_answer(
+    provider: CartevoProvider, fake: CartevoFake
+) -> None:
+    card = fresh_card(fake, "20")
+    fake.fail_next("500", "POST", FUND)
+    await refused(provider.top_up(card, Money(500), "op-1"))
+    fake.add_purchase(card, Decimal("3"), "Coffee Lab")  # the balance moved, not by $5
+    assert await provider.find_movement(card, "op-1") is None
+    fake.add_transaction(card, "FUND", Decimal("7"), "SUCCESS")  # listed, not ours, no balance
+    assert await provider.find_movement(card, "op-1") is None
+    assert len(fake.calls_to("POST", FUND)) == 1
+
+
+async def test_find_movement_cannot_tell_what_this_process_did_not_attempt(
+    provider: CartevoProvider, fake: CartevoFake, sleeps: Sleeps
+) -> None:
+    card, other = fresh_card(fake, "20"), fresh_card(fake, "20")
+    fake.fail_next("drop-after", "POST", FUND)
+    await refused(provider.top_up(card, Money(500), "op-1"))
+    restarted = make(fake, sleeps)  # the same Cartevo, without the snapshot
+    assert await restarted.find_movement(card, "op-1") is None
+    await restarted.aclose()
+    assert await provider.find_movement(card, "op-unknown") is None
+    assert await provider.find_movement(other, "op-1") is None  # not the card it was for
+    assert await provider.find_movement(card, "op-1") is True
+
+
+async def test_find_movement_that_cannot_read_the_card_raises_rather_than_guess(
+    provider: CartevoProvider, fake: CartevoFake
+) -> None:
+    card = fresh_card(fake, "20")
+    fake.fail_next("drop-after", "POST", FUND)
+    await refused(provider.top_up(card, Money(500), "op-1"))
+    fake.fail_next("500", "GET", "/cards/*/transactions", times=3)
+    assert (await refused(provider.find_movement(card, "op-1"))).code == "provider-unavailable"
+    assert await provider.find_movement(card, "op-1") is True
+
+
 # -- card state --
 async def test_freeze_and_unfreeze_are_puts_without_a_body(
     provider: CartevoProvider, fake: CartevoFake

@@ -768,6 +768,82 @@ async def test_an_unclear_movement_with_other_activity_is_not_guessed(
     assert len(posts(fake, "/topup")) == 1
 
 
+# -- find_movement: what a look-up after an unclear failure can tell ---------------------------
+# Numero carries no reference of ours: only a movement this process asked for can be told, by
+# the card balance against the one read just before the call.
+
+
+async def test_find_movement_confirms_a_top_up_whose_answer_was_lost(
+    numero: NumeroProvider, fake: NumeroFake
+) -> None:
+    issued = await card(numero)
+    fake.fail_next("drop", apply=True, method="POST", path="/topup$")
+    fake.fail_next("http", status=503, method="GET", path=CARDS + "$", times=3, skip=1)
+    with pytest.raises(ProviderError) as caught:
+        await numero.top_up(issued.card_id, Money(1000), "cb-lost")
+    assert not caught.value.definite  # it landed, but the balance could not be read then
+    assert await numero.find_movement(issued.card_id, "cb-lost") is True
+    again = await numero.top_up(issued.card_id, Money(1000), "cb-lost")
+    assert again.balance == Money(3500)
+    assert len(posts(fake, "/topup")) == 1
+    assert fake.card(issued.card_id).balance == Decimal("35.00")
+
+
+async def test_find_movement_confirms_an_answered_movement_without_a_call(
+    numero: NumeroProvider, fake: NumeroFake
+) -> None:
+    issued = await card(numero)
+    await numero.withdraw(issued.card_id, Money(500), "cb-wd-ok")
+    calls = len(fake.calls)
+    assert await numero.find_movement(issued.card_id, "cb-wd-ok") is True
+    assert len(fake.calls) == calls
+
+
+async def test_find_movement_says_no_when_the_balance_is_where_it_was(
+    numero: NumeroProvider, fake: NumeroFake
+) -> None:
+    issued = await card(numero)
+    fake.fail_next("drop", method="POST", path="/withdraw$")  # lost on the way: never arrived
+    with pytest.raises(ProviderError) as caught:
+        await numero.withdraw(issued.card_id, Money(1000), "cb-gone")
+    assert not caught.value.definite
+    assert await numero.find_movement(issued.card_id, "cb-gone") is False
+    await numero.withdraw(issued.card_id, Money(1000), "cb-gone")  # sent again, as told
+    assert await numero.find_movement(issued.card_id, "cb-gone") is True
+    assert len(posts(fake, "/withdraw")) == 2
+    assert fake.card(issued.card_id).balance == Decimal("15.00")
+
+
+async def test_find_movement_cannot_tell_when_the_balance_moved_otherwise(
+    numero: NumeroProvider, fake: NumeroFake
+) -> None:
+    issued = await card(numero)
+    fake.fail_next("drop", method="POST", path="/topup$")
+    fake.fail_next("http", status=503, method="GET", path=CARDS + "$", times=3, skip=1)
+    with pytest.raises(ProviderError):
+        await numero.top_up(issued.card_id, Money(1000), "cb-muddy")
+    fake.spend(issued.card_id, "3.00", "Coffee")  # neither before nor before + $10.00
+    assert await numero.find_movement(issued.card_id, "cb-muddy") is None
+    assert len(posts(fake, "/topup")) == 1
+
+
+async def test_find_movement_cannot_tell_what_another_process_asked_for(
+    numero: NumeroProvider, fake: NumeroFake, sleeps: Sleeps
+) -> None:
+    issued = await card(numero)
+    other = await card(numero, reference="cb-ref-2")
+    fake.fail_next("drop", apply=True, method="POST", path="/topup$")
+    fake.fail_next("http", status=503, method="GET", path=CARDS + "$", times=3, skip=1)
+    with pytest.raises(ProviderError):
+        await numero.top_up(issued.card_id, Money(1000), "cb-before-restart")
+    restarted = adapter(fake, sleeps)  # the same API, without this process's memory
+    assert await restarted.find_movement(issued.card_id, "cb-before-restart") is None
+    await restarted.aclose()
+    assert await numero.find_movement(issued.card_id, "cb-never-asked") is None
+    assert await numero.find_movement(other.card_id, "cb-before-restart") is None
+    assert await numero.find_movement(issued.card_id, "cb-before-restart") is True
+
+
 async def test_a_write_that_was_rate_limited_is_retried_after_retry_after(
     numero: NumeroProvider, fake: NumeroFake, sleeps: Sleeps
 ) -> None:

@@ -101,6 +101,9 @@ async def test_the_journey_on_numero(numero_app: App, fake: NumeroFake, clock: F
     assert "Coffee Lab" in screen and "$12.50" in screen
     [statement] = fake.calls_to("GET", rf"/business/card/{card.reference}/transactions")
     assert statement.query["pageNumber"] == "1"
+    # No webhook in this test: the reconcile job finds the issuer's new figure and books it.
+    [correction] = await numero_app.services.cards.reconcile()
+    assert correction.after.minor - correction.before.minor == -1250
     await user.press("Back")
     assert "$52.50" in user.screen_text()
 

@@ -18,7 +18,7 @@ from bot.app import App, build_app
 from tests.chat import ChatUser
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.nuvion import ACCOUNT_ID, API_KEY, FakeNuvion
-from tests.journey import ANSWERS, JPEG, issue_card
+from tests.journey import ANSWERS, JPEG, fund, issue_card
 
 
 @pytest.fixture
@@ -57,6 +57,7 @@ async def verify(user: ChatUser) -> None:
     await user.send_photo(JPEG)
     assert "check your details" in user.screen_text()
     await user.press("Submit")
+    await fund(user)  # the business credits the wallet (its deposit webhook)
 
 
 async def test_the_journey_on_nuvion(nuvion_app: App, fake: FakeNuvion, clock: FakeClock) -> None:
@@ -101,8 +102,11 @@ async def test_the_journey_on_nuvion(nuvion_app: App, fake: FakeNuvion, clock: F
     await user.press("Statement")
     screen = user.screen_text()
     assert "Coffee Lab" in screen and "$12.50" in screen
+    # No webhook in this test: the reconcile job books the issuer's figure (amount_balance).
+    [correction] = await nuvion_app.services.cards.reconcile()
+    assert correction.after.minor - correction.before.minor == -1250
     await user.press("Back")
-    assert "$12.50" in user.screen_text()  # 25.00 − 12.50, from amount_balance
+    assert "$12.50" in user.screen_text()  # 25.00 − 12.50
 
     # freeze and unfreeze
     await user.press("Freeze")

@@ -144,7 +144,7 @@ async def test_unclear_and_not_found_stays_pending_without_failover(
     assert await cards(app) == [] and await sandbox_cards(app) == []
     async with app.db.session() as session:
         op = (await session.exec(select(Operation).where(Operation.kind == "issue"))).one()
-    assert (op.status, op.provider) == ("pending", "lost")
+    assert (op.status, op.provider) == ("sent", "lost")  # the issuer may have acted: look up later
 
 
 async def test_all_issuers_refusing_fails_with_the_reason(app: App, clock: FakeClock) -> None:

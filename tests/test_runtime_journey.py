@@ -90,6 +90,9 @@ async def onboard_and_get_a_card(ada: Person, clock: FakeClock) -> None:
     await ada.taps("Check status", "You're verified")
 
     await ada.types("/menu", "What would you like to do?")
+    await ada.taps("Wallet", "Your wallet: $0.00")
+    await ada.taps("$500.00", "$500.00 added to your wallet")
+    await ada.types("/menu", "Wallet: $500.00")
     await ada.taps("New card", "Which card would you like")
     await ada.taps("Visa", "Load money onto it now")
     await ada.taps("$25.00", "You pay")

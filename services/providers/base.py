@@ -208,6 +208,10 @@ class CardProvider(Protocol):
     async def find_card_by_reference(self, reference: str) -> ProviderCard | None: ...
     async def get_card(self, card_id: str) -> ProviderCard: ...
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard: ...
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """Whether a top-up or withdrawal with our reference was applied: True, False (it
+        certainly was not), or None (cannot tell yet). Asked after an unclear failure."""
+
     async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard: ...
     async def freeze(self, card_id: str) -> ProviderCard: ...
     async def unfreeze(self, card_id: str) -> ProviderCard: ...
@@ -217,3 +221,32 @@ class CardProvider(Protocol):
     async def set_limits(self, card_id: str, limits: Limits) -> ProviderCard: ...
     async def set_airline_payments(self, card_id: str, enabled: bool) -> ProviderCard: ...
     async def open_dispute(self, card_id: str, transaction_id: str, reason: str) -> Dispute: ...
+
+
+class EventKind(StrEnum):
+    AUTHORIZATION = "authorization"  # a purchase holds funds
+    SETTLEMENT = "settlement"  # a purchase is final (after or without an authorization)
+    REVERSAL = "reversal"  # an authorization released
+    REFUND = "refund"  # a merchant gives money back
+    DECLINE = "decline"  # a purchase refused (reason says why)
+    CARD_STATUS = "card_status"  # the issuer froze, unfroze or terminated a card
+    KYC_RESULT = "kyc_result"  # a review decided
+    FUNDING = "funding"  # a top-up or withdrawal the issuer confirms (by our reference)
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One thing an issuer tells us happened, in our words (parsed from its webhook)."""
+
+    event_id: str  # the issuer's id for the delivery's event: exactly-once key
+    kind: EventKind
+    occurred_at: datetime
+    card_id: str | None = None  # the issuer's card id
+    customer_id: str | None = None
+    amount: Money | None = None
+    merchant: str | None = None
+    transaction_id: str | None = None  # ties an authorization to its settlement or reversal
+    reason: str | None = None  # decline reason, KYC rejection reason
+    status: str | None = None  # CardStatus for card_status; KycStatus for kyc_result
+    reference: str | None = None  # our reference, on funding confirmations
+    balance: Money | None = None  # the issuer's balance after it, when the event carries one

@@ -277,6 +277,22 @@ class BitnobProvider(ProviderHttp):
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move("topup", card_id, amount, reference)
 
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """The card's transactions carry our reference. A successful one: True. Only failed
+        (or reversed) ones: False, nothing moved. One still pending: None, Bitnob settles it
+        later. None at all in the whole list: False (sending again is safe: the reference is
+        Bitnob's idempotency handle). None in the pages walked while the list goes on past
+        them: None."""
+        rows, complete = await self._transactions_with(card_id, reference)
+        if not rows:
+            return False if complete else None
+        statuses = {_txn_status(row) for row in rows}
+        if "approved" in statuses:
+            return True
+        if statuses == {"declined"}:
+            return False
+        return None
+
     async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move("withdraw", card_id, amount, reference)
 
@@ -400,11 +416,17 @@ class BitnobProvider(ProviderHttp):
             raise ProviderError(exc.code, "moved; card not readable", definite=False) from exc
 
     async def _find_transaction(self, card_id: str, reference: str) -> dict[str, Any] | None:
+        rows, _ = await self._transactions_with(card_id, reference)
+        return rows[0] if rows else None
+
+    async def _transactions_with(
+        self, card_id: str, reference: str
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The card's transactions carrying our reference (newest first), and whether the
+        whole list was read."""
         path = CARD_TRANSACTIONS.format(id=card_id)
-        for row in await self._walk(path, ("cardTransactions", "transactions")):
-            if row.get("reference") == reference:
-                return row
-        return None
+        rows, complete = await self._walk_all(path, ("cardTransactions", "transactions"))
+        return [row for row in rows if row.get("reference") == reference], complete
 
     # -- card state -----------------------------------------------------------------------------
     async def _set_state(self, path: str, card_id: str, target: CardStatus) -> ProviderCard:
@@ -448,6 +470,13 @@ class BitnobProvider(ProviderHttp):
 
     async def _walk(self, path: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
         """Rows of a paged list, newest first, up to LOOKUP_PAGES pages."""
+        rows, _ = await self._walk_all(path, keys)
+        return rows
+
+    async def _walk_all(
+        self, path: str, keys: tuple[str, ...]
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """As _walk, and whether the list ended within those pages."""
         rows: list[dict[str, Any]] = []
         for number in range(1, LOOKUP_PAGES + 1):
             body = await self._envelope(
@@ -456,8 +485,8 @@ class BitnobProvider(ProviderHttp):
             page, has_next = _page(body, keys)
             rows.extend(page)
             if not page or has_next is False or (has_next is None and len(page) < MAX_TAKE):
-                break
-        return rows
+                return rows, True
+        return rows, False
 
     async def _lookup(self, find: Any, reference: str, cause: ProviderError) -> Any:
         """Resolve an unclear or duplicate answer by looking the reference up. If the lookup

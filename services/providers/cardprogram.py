@@ -200,6 +200,8 @@ TXN_KINDS = {
     "fee": "fee",
 }
 TXN_DECLINED = {"declined", "failed", "rejected"}
+# guess: statuses of a movement the program has taken but not yet applied.
+TXN_IN_FLIGHT = {"pending", "processing", "queued", "initiated"}
 
 # Which raw statuses mean a state change is already done (a blocked card is not "frozen": only
 # the issuer can lift it, so freezing it must not be reported as done, nor unfreezing).
@@ -420,26 +422,51 @@ class CardProgramProvider(ProviderHttp):
             await self._resolve(self._moved(card_id, reference), exc)
         return await self.get_card(card_id)
 
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """The card's transactions by our reference. One applied: True. Only declined ones:
+        False. One still in flight: None. None in the whole statement: False (sending again
+        carries the same reference as its idempotency key). None in the newest
+        LOOKUP_MAX_PAGES pages while the statement goes on: None."""
+        statuses, complete = await self._statuses(card_id, reference)
+        if statuses - TXN_DECLINED - TXN_IN_FLIGHT:
+            return True
+        if statuses & TXN_IN_FLIGHT:
+            return None
+        if statuses:  # declined only: nothing moved
+            return False
+        return False if complete else None
+
     async def _moved(self, card_id: str, reference: str, *, before: bool = False) -> bool:
-        """Whether the card's transactions show a successful movement with our reference."""
+        """Whether the card's transactions show a movement with our reference that was not
+        declined (in flight counts: it must not be sent twice)."""
+        statuses, _ = await self._statuses(card_id, reference, first=True, missing_ok=before)
+        return bool(statuses - TXN_DECLINED)
+
+    async def _statuses(
+        self, card_id: str, reference: str, *, first: bool = False, missing_ok: bool = False
+    ) -> tuple[set[str], bool]:
+        """The statuses of the card's transactions carrying our reference, walking the newest
+        LOOKUP_MAX_PAGES pages (or until one not declined, with ``first``), and whether the
+        statement ended within them."""
+        statuses: set[str] = set()
         for page in range(LOOKUP_MAX_PAGES):
             try:
                 items, more = await self._page(
                     card_path(card_id, TRANSACTIONS), page, LOOKUP_PAGE_SIZE
                 )
             except ProviderError as exc:
-                if before and exc.code == "provider-not-found" and page == 0:
+                if missing_ok and exc.code == "provider-not-found" and page == 0:
                     # No statement to check (or no such card): the call itself will tell.
-                    return False
+                    return statuses, True
                 raise
             for item in items:
                 if reference_of(item) == reference:
-                    status = str(item.get("status", "")).lower()
-                    if status not in TXN_DECLINED:
-                        return True
+                    statuses.add(str(item.get("status", "")).lower())
+            if first and statuses - TXN_DECLINED:
+                return statuses, False
             if not more:
-                return False
-        return False
+                return statuses, True
+        return statuses, False
 
     # -- state --
     async def freeze(self, card_id: str) -> ProviderCard:

@@ -12,7 +12,8 @@ Sources: ``shared/seeds/002_841cef4121edb85e.txt`` (POST /cards) and
 - **No idempotency keys** anywhere. Issue, fund and withdraw therefore snapshot what they will
   change (the customer's cards, the card's transactions and balance) before writing, and after an
   unclear failure look the result up in the snapshot's light before writing again: a card is
-  never issued twice nor funded twice for one reference. The snapshots live in this process.
+  never issued twice nor funded twice for one reference. The snapshots live in this process:
+  ``find_movement`` answers only for moves this process attempted, and None after a restart.
 - No limits, products, disposable, wallet, airline or dispute APIs: those raise ``not-offered``.
 
 Every place where the docs are silent or contradict each other is marked ``# guess:``.
@@ -794,21 +795,48 @@ class CartevoProvider(ProviderHttp):
             delta = amount.minor if kind == "topup" else -amount.minor
             return replace(before, balance=Money(before.balance.minor + delta))
 
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """Cartevo keeps no reference of ours, so only a move this process attempted can be
+        told, against the snapshot taken just before it (see ``_evidence``). An attempt this
+        process does not know — made before a restart, or by another process — is None: the
+        card alone cannot say whether one of its movements was ours."""
+        async with self._locks[f"card:{card_id}"]:
+            attempt = self._moves.get(reference)
+            if attempt is None or attempt.card_id != card_id:
+                return None
+            if attempt.done:
+                return True
+            found = await self._evidence(reference, attempt)
+            if found:
+                attempt.done = True
+            return found
+
     async def _applied(self, reference: str, attempt: _MoveAttempt) -> bool:
-        """Whether an attempt whose answer was lost moved the money: a new transaction of its
-        kind and amount on the card, or else the balance moved by exactly the amount."""
+        """Whether an attempt whose answer was lost moved the money, for sending it again: what
+        is not shown to have moved is sent once more."""
+        return await self._evidence(reference, attempt) is True
+
+    async def _evidence(self, reference: str, attempt: _MoveAttempt) -> bool | None:
+        """What the card shows since the attempt's snapshot. True: a new transaction of its
+        kind and amount, or else the balance moved by exactly the amount. False: nothing
+        happened on the card at all (no new transaction, the balance where it was, our own
+        later moves taken out). None: something else happened that hides the answer."""
         claimed = {
             other.transaction_id
             for ref, other in self._moves.items()
             if ref != reference and other.transaction_id
         }
+        activity = False
         for raw in await self._raw_transactions(attempt.card_id, 0):
             txn_id = str(raw.get("id"))
             if txn_id in attempt.seen or txn_id in claimed:
                 continue
             kind = TXN_KIND.get(str(raw.get("type") or "").upper())
             status = str(raw.get("status") or "").upper()
-            if kind != attempt.kind or status in FAILED_TXN or raw.get("amount") is None:
+            if status in FAILED_TXN:
+                continue  # moved nothing
+            activity = True
+            if kind != attempt.kind or raw.get("amount") is None:
                 continue
             if from_dollars(raw["amount"]) == attempt.amount:
                 attempt.transaction_id = txn_id
@@ -825,7 +853,12 @@ class CartevoProvider(ProviderHttp):
             and other.done
             and other.seq > attempt.seq
         )
-        return card.balance.minor - attempt.balance_before.minor - later == _signed(attempt)
+        moved = card.balance.minor - attempt.balance_before.minor - later
+        if moved == _signed(attempt):
+            return True
+        if moved == 0 and not activity:
+            return False
+        return None
 
     async def freeze(self, card_id: str) -> ProviderCard:
         return await self._set_state(card_id, "freeze", CardStatus.FROZEN)

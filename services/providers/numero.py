@@ -18,7 +18,7 @@ What the API is like, and what this adapter does about it:
   the card ``label``, so an unclear issuance is resolved by listing the cardholder's cards. A
   top-up or withdrawal is resolved by comparing the card balance with the one read just before
   the call (kept per reference), so calling again with the same reference never moves money
-  twice.
+  twice. That memory lives in this process: ``find_movement`` answers None after a restart.
 - No terminate endpoint, no disputes (dashboard only), no disposable cards, no airline toggle:
   these raise ``ProviderError("not-offered")`` and are not declared.
 """
@@ -597,6 +597,27 @@ class NumeroProvider(ProviderHttp):
     # -- money: no client reference, so the balance tells whether a call landed -----------------
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move("topup", card_id, amount, reference)
+
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """Numero keeps no reference of ours: only a movement this process asked for can be told,
+        by the card balance against the one read just before the call (as ``_move`` does before
+        sending again). The balance where it would be after the movement: True; where it was
+        before: False; anywhere else (other activity on the card): None. A reference this
+        process does not know (asked before a restart, or by another process) is None."""
+        async with self._lock(reference):
+            movement: _Movement | None = self._movements.get(reference)
+            if movement is None or movement.card_id != card_id:
+                return None
+            if movement.done:
+                return True
+            card = await self.get_card(card_id)
+            if card.balance == movement.expected:
+                movement.done = True
+                log.info("numero.movement_found", kind=movement.kind, reference=reference)
+                return True
+            if card.balance == movement.before:
+                return False
+            return None
 
     async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move("withdraw", card_id, amount, reference)

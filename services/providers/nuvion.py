@@ -392,6 +392,10 @@ class NuvionProvider(ProviderHttp):
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         raise ProviderError("not-offered", "Nuvion loads cards only at creation")
 
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        """Nuvion has no top-ups or withdrawals, so none of ours can be there."""
+        return False
+
     async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         raise ProviderError("not-offered", "Nuvion has no withdraw endpoint")
 

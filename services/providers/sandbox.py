@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from services.providers.base import (
     CardSecrets,
     CardStatus,
     Dispute,
+    EventKind,
     IssueRequest,
     KycApplication,
     KycResult,
@@ -34,6 +35,7 @@ from services.providers.base import (
     Product,
     ProviderCard,
     ProviderError,
+    ProviderEvent,
     ProviderInfo,
     ProviderTransaction,
     TransactionPage,
@@ -98,6 +100,8 @@ class SandboxProvider:
     ) -> None:
         # Another name and a narrower capability set let tests stand it in for a second issuer.
         self.info = ProviderInfo(name, capabilities, brands=("visa", "mastercard"))
+        # Where card activity goes, as a real issuer's webhooks would (set by bot/app.py).
+        self.events: Callable[[ProviderEvent], Awaitable[None]] | None = None
         self.db = db
         self.secret = secret
         self.tenant = tenant
@@ -205,6 +209,19 @@ class SandboxProvider:
     async def top_up(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move(card_id, amount, reference, "topup")
 
+    async def find_movement(self, card_id: str, reference: str) -> bool | None:
+        async with self.db.session() as session:
+            await self._card(session, card_id)
+            row = (
+                await session.exec(
+                    select(SandboxTransaction).where(
+                        SandboxTransaction.card_id == card_id,
+                        SandboxTransaction.reference == reference,
+                    )
+                )
+            ).first()
+        return row is not None
+
     async def withdraw(self, card_id: str, amount: Money, reference: str) -> ProviderCard:
         return await self._move(card_id, amount, reference, "withdraw")
 
@@ -215,8 +232,8 @@ class SandboxProvider:
         return await self._set_status(card_id, CardStatus.FROZEN, CardStatus.ACTIVE)
 
     async def terminate(self, card_id: str) -> ProviderCard:
-        async with self.db.session() as session:
-            card = await self._card(session, card_id)
+        async with self.db.exclusive() as session:
+            card = await self._card(session, card_id, lock=True)
             if card.status == CardStatus.TERMINATED:
                 raise ProviderError("provider-card-terminated")
             if card.balance_minor:  # the remaining balance goes back to the program
@@ -305,24 +322,60 @@ class SandboxProvider:
         self, card_id: str, amount: Money, merchant: str, *, airline: bool = False
     ) -> ProviderTransaction:
         self._usd(amount)
-        async with self.db.session() as session:
-            card = await self._card(session, card_id)
+        async with self.db.exclusive() as session:
+            card = await self._card(session, card_id, lock=True)
             reason = await self._decline_reason(session, card, amount, airline)
+            closed = False
             if reason:
                 row = self._txn(card, "purchase", amount.minor, merchant, "declined", reason)
+                session.add(row)
             else:
                 card.balance_minor -= amount.minor
                 row = self._txn(card, "purchase", amount.minor, merchant)
+                session.add(row)
                 if card.disposable:  # used once: blocked, the rest goes back
-                    card.status = CardStatus.TERMINATED
+                    card.status, closed = CardStatus.TERMINATED, True
                     if card.balance_minor:
-                        session.add(row)
                         back = card.balance_minor
                         card.balance_minor = 0
-                        row = self._txn(card, "withdraw", back, merchant="Single-use card closed")
+                        session.add(
+                            self._txn(card, "withdraw", back, merchant="Single-use card closed")
+                        )
                 session.add(card)
-            session.add(row)
+        kind = EventKind.DECLINE if reason else EventKind.SETTLEMENT
+        await self._emit(kind, card, row, amount=amount, merchant=merchant, reason=reason)
+        if closed:
+            await self._emit(
+                EventKind.CARD_STATUS,
+                card,
+                row,
+                status=CardStatus.TERMINATED,
+                event_id=f"{row.id}:closed",
+                reason="single_use",
+            )
         return self._txn_view(row)
+
+    async def _emit(
+        self,
+        kind: EventKind,
+        card: SandboxCard,
+        row: SandboxTransaction,
+        *,
+        event_id: str | None = None,
+        **fields: Any,
+    ) -> None:
+        if self.events is None:
+            return
+        await self.events(
+            ProviderEvent(
+                event_id=event_id or row.id,
+                kind=kind,
+                occurred_at=row.created_at,
+                card_id=card.id,
+                transaction_id=row.id,
+                **fields,
+            )
+        )
 
     async def _decline_reason(
         self, session: Any, card: SandboxCard, amount: Money, airline: bool
@@ -355,14 +408,15 @@ class SandboxProvider:
         self, card_id: str, amount: Money, merchant: str
     ) -> ProviderTransaction:
         self._usd(amount)
-        async with self.db.session() as session:
-            card = await self._card(session, card_id)
+        async with self.db.exclusive() as session:
+            card = await self._card(session, card_id, lock=True)
             if card.status == CardStatus.TERMINATED:
                 raise ProviderError("provider-card-terminated")
             card.balance_minor += amount.minor
             session.add(card)
             row = self._txn(card, "refund", amount.minor, merchant)
             session.add(row)
+        await self._emit(EventKind.REFUND, card, row, amount=amount, merchant=merchant)
         return self._txn_view(row)
 
     # -- internals --
@@ -370,8 +424,8 @@ class SandboxProvider:
         self._usd(amount)
         if amount.minor <= 0:
             raise ProviderError("provider-bad-request", "amount must be positive")
-        async with self.db.session() as session:
-            card = await self._card(session, card_id)
+        async with self.db.exclusive() as session:
+            card = await self._card(session, card_id, lock=True)
             done = (
                 await session.exec(
                     select(SandboxTransaction).where(
@@ -407,8 +461,12 @@ class SandboxProvider:
             session.add(card)
         return self._view(card)
 
-    async def _card(self, session: object, card_id: str) -> SandboxCard:
-        card = await session.get(SandboxCard, card_id)  # type: ignore[attr-defined]
+    async def _card(self, session: object, card_id: str, *, lock: bool = False) -> SandboxCard:
+        """The card (and, with ``lock``, its row held until the unit of work ends, so two
+        movements on one card cannot both read the same balance)."""
+        card = await session.get(  # type: ignore[attr-defined]
+            SandboxCard, card_id, with_for_update=lock
+        )
         if card is None or card.tenant != self.tenant:
             raise ProviderError("provider-not-found", "card")
         if card.status == CardStatus.PENDING and self.clock() >= card.activate_at:

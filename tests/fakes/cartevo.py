@@ -99,6 +99,7 @@ class Fault:
     retry_after: float | None = None
     header: bool = False
     message: str | None = None
+    skip: int = 0  # let this many matching calls through first
 
 
 @dataclass
@@ -259,10 +260,13 @@ class CartevoFake:
         retry_after: float | None = None,
         header: bool = False,
         message: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """Make the next ``times`` matching calls fail (``path`` is a glob below /api/v1)."""
-        for _ in range(times):
-            self.faults.append(Fault(kind, method, path, retry_after, header, message))
+        """Make the next ``times`` matching calls fail (``path`` is a glob below /api/v1),
+        after letting ``skip`` matching calls through."""
+        for n in range(times):
+            first = skip if n == 0 else 0
+            self.faults.append(Fault(kind, method, path, retry_after, header, message, first))
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -352,6 +356,9 @@ class CartevoFake:
             if (fault.method is None or fault.method == method) and (
                 fault.path is None or fnmatch.fnmatch(path, fault.path)
             ):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 self.faults.remove(fault)
                 return fault
         return None

@@ -14,6 +14,7 @@ menu-kyc-pending = 🏠 <b>{ $brand }</b>
 menu-kyc-rejected = 🏠 <b>{ $brand }</b>
     ❌ Your verification was not approved. You can fix your answers and send them again.
 menu-verified = 🏠 <b>{ $brand }</b>
+    💰 Wallet: <b>{ $wallet }</b>
     What would you like to do?
 help = ❓ <b>Help</b>
     /menu — main menu
@@ -214,12 +215,12 @@ withdraw-ask = ➖ <b>Withdraw from card •••• { $last4 }</b>
 quote-topup = 🧾 <b>Top up card •••• { $last4 }</b>
     Amount: { $amount }
     Fee: { $fee }
-    <b>You pay: { $total }</b>
+    <b>You pay: { $total }</b> from your wallet
     New card balance: { $after }
 quote-withdraw = 🧾 <b>Withdraw from card •••• { $last4 }</b>
     Amount: { $amount }
     Fee: { $fee }
-    <b>You receive: { $total }</b>
+    <b>You receive: { $total }</b> in your wallet
     New card balance: { $after }
 done-topup = ✅ { $amount } added to your card.
 done-topup-toast = Top-up done
@@ -239,6 +240,40 @@ amount-over-max = ✍️ The most you can move at once is { $max }. Type a small
 amount-over-balance = ✍️ Your card holds { $balance }. Type an amount up to that.
 amount-over-card-cap = ✍️ That would put the card over its limit. You can add up to { $room }.
 amount-below-fee = ✍️ The fee is { $fee }; withdraw more than that.
+
+## Wallet
+btn-wallet = 💰 Wallet · add money
+btn-view-card = 💳 View card
+wallet-title = 💰 <b>Your wallet: { $balance }</b>
+    Cards are loaded from your wallet, and money taken off a card comes back here.
+wallet-sandbox-deposit = 🧪 Sandbox: tap an amount or type one to add test money.
+wallet-how-to-deposit = To add money, pay with your reference <code>{ $reference }</code> as described by { $support }. It shows here as soon as it arrives.
+wallet-deposited = ✅ { $amount } added to your wallet.
+wallet-deposited-toast = Money added
+wallet-insufficient = 💰 Your wallet holds { $balance }, and this needs { $need }. Add money first.
+wallet-insufficient-reason = your wallet did not hold enough
+adjust-reason-required = A reason is required.
+
+## Alerts
+alert-purchase = 🛒 <b>{ $amount }</b> at { $merchant } with card •••• { $last4 }.
+    Balance left: { $balance }
+alert-low-balance = 🔋 Card •••• { $last4 } is running low: { $balance } left. Top up to keep paying.
+alert-refund = ↩️ { $merchant } refunded <b>{ $amount }</b> to card •••• { $last4 }.
+    Balance: { $balance }
+alert-decline = 🚫 A payment of { $amount } at { $merchant } with card •••• { $last4 } was declined: { $why }.
+alert-decline-strikes = ⚠️ The issuer closes a card after three payments in a row declined for lack of money. { $strikes ->
+    [one] One more and this card will be terminated.
+   *[other] { $strikes } more and this card will be terminated.
+} Top up now to keep it.
+alert-card-frozen = ❄️ The issuer froze card •••• { $last4 }. Payments are declined until it is unfrozen.
+alert-card-terminated = 🗑 The issuer closed card •••• { $last4 }. { $returned } went back to your wallet.
+alert-kyc-approved = ✅ <b>You're verified!</b> You can now get your USD virtual card.
+alert-kyc-rejected = ❌ Your verification was not approved. You can correct your answers and send them again.
+op-kind-issue = new card
+op-kind-topup = top-up
+op-kind-withdraw = withdrawal
+alert-operation-succeeded = ✅ Your { $kind } of { $amount } went through.
+alert-operation-failed = ❌ Your { $kind } of { $amount } did not go through, and the money is back in your wallet.
 
 ## Card controls
 card-single-use = 1️⃣ Single-use: it stops working after its first payment.
@@ -342,3 +377,4 @@ provider-auth = the card issuer refused our credentials. Please contact support.
 provider-forbidden = the card issuer did not allow this.
 provider-conflict = the card issuer says this was already done or clashes with another request.
 provider-rate-limited = the card issuer is busy. Please try again in a minute.
+alert-deposit = 💰 <b>{ $amount }</b> arrived in your wallet. Balance: { $balance }
