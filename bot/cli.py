@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         _events,
         "serve provider webhooks and the deposit webhook (CARDBOT_EVENTS_HOST/_PORT)",
     )
+    command(
+        "reconcile",
+        _reconcile,
+        "carry interrupted operations forward and compare every "
+        "card's books with its issuer, booking and logging each correction",
+    )
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="action")
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
     keys = sub.add_parser("keys", help="field-encryption keys").add_subparsers(metavar="action")
@@ -117,6 +123,19 @@ async def _events(settings: Settings, _args: argparse.Namespace) -> int:
     app = await _with_app(settings)
     try:
         await run_events(app)
+    finally:
+        await app.close()
+    return 0
+
+
+async def _reconcile(settings: Settings, _args: argparse.Namespace) -> int:
+    app = await _with_app(settings)
+    try:
+        resumed = await app.services.cards.resume()
+        fixes = await app.services.cards.reconcile()
+        for fix in fixes:
+            print(f"card {fix.card_id}: books {fix.before.format()} -> issuer {fix.after.format()}")
+        print(f"{len(resumed)} operations carried forward, {len(fixes)} corrections")
     finally:
         await app.close()
     return 0

@@ -127,3 +127,12 @@ def test_db_upgrade_and_bad_settings(tmp_path: Path) -> None:
     assert "up to date" in run(tmp_path, "db", "upgrade").stdout
     bad = run(tmp_path, "db", "upgrade", CARDBOT_REVEAL_TTL_SECONDS="abc")
     assert bad.returncode == 2 and "CARDBOT_" in bad.stderr
+
+
+def test_reconcile_command(tmp_path: Path) -> None:
+    photo = tmp_path / "id.jpg"
+    photo.write_bytes(JPEG)
+    assert run(tmp_path, "chat", stdin=journey_lines(photo)).returncode == 0
+    result = run(tmp_path, "reconcile")
+    assert result.returncode == 0, result.stderr
+    assert "0 operations carried forward, 0 corrections" in result.stdout
