@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.logging import configure_logging
+from handlers.alerts import AlertPublisher
 from handlers.conversation import Conversation
 from handlers.texts import Texts
 from services.cards import CardService
@@ -17,6 +18,7 @@ from services.events import EventProcessor
 from services.inbox import ProcessEvent, dispatcher
 from services.ledger import Ledger
 from services.onboarding import OnboardingService
+from services.outbox import Outbox
 from services.providers import registry
 from services.providers.base import CardProvider
 from services.providers.sandbox import SandboxProvider
@@ -94,25 +96,30 @@ async def build_app(
     vault = Vault(ring)
     router = build_router(settings, db, ring, clock)
     onboarding = OnboardingService(db, vault, router, settings.tenant, clock)
+    texts = Texts.load()
+    users = UserService(db, vault, settings.tenant)
+    outbox = Outbox(db, settings.tenant, clock)
+    alerts = AlertPublisher(texts, users, outbox)  # rendered from the catalogue, then queued
     book = Ledger(db, settings.tenant, clock)
     wallet = WalletService(db, book, settings.tenant, clock)
     cards = CardService(db, router, onboarding, wallet, settings, clock)
-    events = EventProcessor(db, book, cards.alerts, settings.tenant, clock)
+    events = EventProcessor(db, book, alerts, settings.tenant, clock)
     events.cards = cards
+    cards.alerts = wallet.alerts = alerts
     services = Services(
         settings=settings,
         router=router,
-        users=UserService(db, vault, settings.tenant),
+        users=users,
         onboarding=onboarding,
         cards=cards,
         deletions=DeletionService(db, settings.tenant, clock),
         ledger=book,
         wallet=wallet,
         events=events,
+        outbox=outbox,
     )
     for name, provider in router.providers.items():
         if isinstance(provider, SandboxProvider):  # its card activity, as webhooks would bring
             provider.events = functools.partial(events.apply, name)
-    texts = Texts.load()
     process_event = dispatcher(events.apply, wallet.apply_deposit)
     return App(settings, db, ring, services, Conversation(services, texts), process_event)

@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramForbiddenError,
     TelegramNotFound,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
@@ -34,7 +35,7 @@ from aiogram.types import (
 )
 from aiogram.utils.token import TokenValidationError
 
-from bot.port import MessageGone
+from bot.port import MessageGone, Undeliverable
 from bot.telegram import (
     ALLOWED_UPDATES,
     DRAIN_TIMEOUT,
@@ -44,6 +45,7 @@ from bot.telegram import (
     Markup,
     RemoveKeyboard,
     UpdateHandler,
+    call_once,
     classify_error,
     inline_or_none,
     plan_send,
@@ -85,16 +87,37 @@ def _retry_after(exc: BaseException) -> float | None:
     return float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else None
 
 
+def _refused_for_good(exc: BaseException) -> str | None:
+    """403 (blocked, deactivated, kicked) and 400 (no such chat, a malformed message): sending
+    the same message again cannot succeed."""
+    if isinstance(exc, TelegramForbiddenError | TelegramBadRequest):
+        return exc.message
+    return None
+
+
 class AiogramPort:
     """`ChatPort` over one aiogram bot."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, call: Callable[[], Awaitable[T]], *, once: bool = False) -> T:
+        if once:  # the outbound queue: report flood control instead of waiting here
+            return await call_once(call, _retry_after, _refused_for_good)
         return await with_flood_retry(call, _retry_after)
 
     async def send(self, action: Send) -> int:
+        return await self._send(action)
+
+    async def deliver(self, action: Send) -> int:
+        """`OutboundPort`: one try; raises FloodWait / Undeliverable (bot/port.py)."""
+        try:
+            plan_send(action)
+        except ValueError as exc:  # a keyboard Telegram would refuse
+            raise Undeliverable(str(exc)) from exc
+        return await self._send(action, once=True)
+
+    async def _send(self, action: Send, *, once: bool = False) -> int:
         plan = plan_send(action)
         message = await self._call(
             lambda: self.bot.send_message(
@@ -104,7 +127,8 @@ class AiogramPort:
                 link_preview_options=NO_PREVIEW,
                 protect_content=action.protect_content,
                 reply_markup=_markup(plan.markup),
-            )
+            ),
+            once=once,
         )
         if plan.then_inline:
             keyboard = _inline(plan.then_inline)
@@ -118,6 +142,11 @@ class AiogramPort:
                 )
             except TelegramBadRequest as exc:  # the message is out; it just lacks its buttons
                 log.warning("telegram.add_keyboard_failed", error=exc.message)
+            except Exception as exc:
+                if not once:
+                    raise
+                # Out already: an error here must not make the queue send it a second time.
+                log.warning("telegram.add_keyboard_failed", error=type(exc).__name__)
         return message.message_id
 
     async def edit(self, action: Edit) -> None:

@@ -23,10 +23,10 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.port import MessageGone
+from bot.port import MessageGone, Undeliverable
 from bot.telegram import (
     ALLOWED_UPDATES,
     POLLING_TIMEOUT,
@@ -35,6 +35,7 @@ from bot.telegram import (
     Markup,
     RemoveKeyboard,
     UpdateHandler,
+    call_once,
     classify_error,
     inline_or_none,
     plan_send,
@@ -79,16 +80,37 @@ def _retry_after(exc: BaseException) -> float | None:
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
+def _refused_for_good(exc: BaseException) -> str | None:
+    """403 (blocked, deactivated, kicked) and 400 (no such chat, a malformed message): sending
+    the same message again cannot succeed."""
+    if isinstance(exc, Forbidden | BadRequest):
+        return exc.message
+    return None
+
+
 class PtbPort:
     """`ChatPort` over one python-telegram-bot bot."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, call: Callable[[], Awaitable[T]], *, once: bool = False) -> T:
+        if once:  # the outbound queue: report flood control instead of waiting here
+            return await call_once(call, _retry_after, _refused_for_good)
         return await with_flood_retry(call, _retry_after)
 
     async def send(self, action: Send) -> int:
+        return await self._send(action)
+
+    async def deliver(self, action: Send) -> int:
+        """`OutboundPort`: one try; raises FloodWait / Undeliverable (bot/port.py)."""
+        try:
+            plan_send(action)
+        except ValueError as exc:  # a keyboard Telegram would refuse
+            raise Undeliverable(str(exc)) from exc
+        return await self._send(action, once=True)
+
+    async def _send(self, action: Send, *, once: bool = False) -> int:
         plan = plan_send(action)
         message = await self._call(
             lambda: self.bot.send_message(
@@ -98,7 +120,8 @@ class PtbPort:
                 link_preview_options=NO_PREVIEW,
                 protect_content=action.protect_content,
                 reply_markup=_markup(plan.markup),
-            )
+            ),
+            once=once,
         )
         if plan.then_inline:
             keyboard = _inline(plan.then_inline)
@@ -112,6 +135,11 @@ class PtbPort:
                 )
             except BadRequest as exc:  # the message is out; it just lacks its buttons
                 log.warning("telegram.add_keyboard_failed", error=exc.message)
+            except Exception as exc:
+                if not once:
+                    raise
+                # Out already: an error here must not make the queue send it a second time.
+                log.warning("telegram.add_keyboard_failed", error=type(exc).__name__)
         return message.message_id
 
     async def edit(self, action: Edit) -> None:

@@ -9,8 +9,9 @@ Everything both framework adapters share lives here, so the two cannot drift apa
   "not modified" (`classify_error`);
 - what happens to one incoming event (`UpdateHandler`): one turn at a time per chat, the
   conversation, the actions, a button press always answered, the sweeper poked;
-- the lifecycle (`serve`): check the token, start polling and the self-destruct sweeper, stop
-  cleanly (no new updates, in-flight turns finish, offsets confirmed, sessions closed).
+- the lifecycle (`serve`): check the token, start polling, the self-destruct sweeper and the
+  outbound queue's sender, stop cleanly (no new updates, in-flight turns finish, the sends in
+  progress finish and are marked, offsets confirmed, sessions closed).
 
 The adapters (`bot/runtime_aiogram.py`, `bot/runtime_ptb.py`) only translate: a `ChatPort` over
 the framework's bot, and handlers that pass every message and callback query to `UpdateHandler`.
@@ -30,7 +31,9 @@ import structlog
 
 from bot.events_server import EventsService, start_events_if_configured
 from bot.executor import execute
-from bot.port import ChatPort
+from bot.money_loop import MoneyLoop
+from bot.outbox_sender import OutboxSender
+from bot.port import ChatPort, FloodWait, TelegramPort, Undeliverable
 from bot.sweeper import Sweeper
 from handlers.events import (
     Action,
@@ -297,20 +300,44 @@ async def with_flood_retry(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def call_once(
+    call: Callable[[], Awaitable[T]],
+    retry_after: Callable[[BaseException], float | None],
+    refused_for_good: Callable[[BaseException], str | None],
+) -> T:
+    """One try, for the outbound queue: flood control becomes `FloodWait` (the queue waits it
+    out, not this call) and a permanent refusal `Undeliverable`; other errors pass as they are."""
+    try:
+        return await call()
+    except Exception as exc:
+        wait = retry_after(exc)
+        if wait is not None:
+            raise FloodWait(wait) from exc
+        reason = refused_for_good(exc)
+        if reason is not None:
+            raise Undeliverable(reason) from exc
+        raise
+
+
 # ---------------------------------------------------------------------------------------------
 # One incoming event → the conversation → actions
 # ---------------------------------------------------------------------------------------------
 
 
 class _AnswerTracker:
-    """Delegates to the real port and notes whether the button press was answered."""
+    """Delegates to the real port and notes whether the button press was answered (and, for the
+    outbound queue's limits, each message sent)."""
 
-    def __init__(self, port: ChatPort) -> None:
+    def __init__(self, port: ChatPort, on_send: Callable[[int], None] | None = None) -> None:
         self.port = port
+        self.on_send = on_send
         self.answered = False
 
     async def send(self, action: Send) -> int:
-        return await self.port.send(action)
+        message_id = await self.port.send(action)
+        if self.on_send is not None:
+            self.on_send(action.chat_id)
+        return message_id
 
     async def edit(self, action: Edit) -> None:
         await self.port.edit(action)
@@ -323,17 +350,27 @@ class _AnswerTracker:
         await self.port.answer(action)
 
     async def send_document(self, action: SendDocument) -> int:
-        return await self.port.send_document(action)
+        message_id = await self.port.send_document(action)
+        if self.on_send is not None:
+            self.on_send(action.chat_id)
+        return message_id
 
 
 class UpdateHandler:
     """Turns framework updates into conversation turns. One turn at a time per chat (so two
     quick presses are handled in order), any number of chats at once."""
 
-    def __init__(self, app: App, port: ChatPort, sweeper: Sweeper | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        port: ChatPort,
+        sweeper: Sweeper | None = None,
+        outbox_sender: OutboxSender | None = None,
+    ) -> None:
         self.app = app
         self.port = port
         self.sweeper = sweeper
+        self.outbox_sender = outbox_sender  # told of each reply, which counts toward its limits
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -394,7 +431,8 @@ class UpdateHandler:
             actions = await self.app.conversation.handle(incoming)
         except Exception:
             log.exception("conversation.failed", kind=incoming.kind.value, chat_id=incoming.chat_id)
-        port = _AnswerTracker(self.port)
+        on_send = self.outbox_sender.note_send if self.outbox_sender is not None else None
+        port = _AnswerTracker(self.port, on_send)
         try:
             await execute(port, actions, self.app.services.deletions)
         except Exception:
@@ -425,8 +463,9 @@ class Runtime(Protocol):
     """What `serve` needs from a framework adapter."""
 
     @property
-    def port(self) -> ChatPort:
-        """The chat port over the same bot (the sweeper deletes through it too)."""
+    def port(self) -> TelegramPort:
+        """The chat port over the same bot (the sweeper deletes and the outbound queue sends
+        through it too)."""
 
     async def start(self, handler: UpdateHandler) -> None:
         """Check the token (getMe) and begin long polling; return once polling runs."""
@@ -464,13 +503,16 @@ async def serve(
     sweep_every: float = 1.0,
 ) -> None:
     """Run the bot on Telegram by long polling until `stop` is set (or, without one, until
-    SIGINT/SIGTERM). `ready` is set once polling runs. The self-destruct sweeper runs alongside,
-    on the same bot, checking at least every `sweep_every` seconds."""
+    SIGINT/SIGTERM). `ready` is set once polling runs. The self-destruct sweeper and the outbound
+    queue's sender run alongside, on the same bot, each checking the database at least every
+    `sweep_every` seconds."""
     own_signals = stop is None
     stop = stop or asyncio.Event()
     runtime = make_runtime(app)
     sweeper = Sweeper(runtime.port, app.services.deletions, max_wait=sweep_every)
-    handler = UpdateHandler(app, runtime.port, sweeper)
+    sender = OutboxSender(runtime.port, app.services.outbox, max_wait=sweep_every)
+    money = MoneyLoop(app.services.cards)  # resumes interrupted operations at once
+    handler = UpdateHandler(app, runtime.port, sweeper, sender)
     loop = asyncio.get_running_loop()
     if own_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -478,12 +520,16 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
 
     sweeping: asyncio.Task[None] | None = None
+    sending: asyncio.Task[None] | None = None
+    moving: asyncio.Task[None] | None = None
     events: EventsService | None = None
     try:
         await runtime.start(handler)
         # Provider webhooks and the deposit webhook, when CARDBOT_EVENTS_PORT is set.
         events = await start_events_if_configured(app)
         sweeping = asyncio.create_task(sweeper.run(), name="cardbot-sweeper")
+        sending = asyncio.create_task(sender.run(), name="cardbot-outbox")
+        moving = asyncio.create_task(money.run(), name="cardbot-money")
         log.info("telegram.polling", framework=app.settings.framework)
         if ready is not None:
             ready.set()
@@ -501,7 +547,7 @@ async def serve(
     finally:
         if events is not None:
             await events.stop()
-        await _shutdown(runtime, handler, sweeper, sweeping)
+        await _shutdown(runtime, handler, [(sweeper, sweeping), (sender, sending), (money, moving)])
         if own_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -509,25 +555,33 @@ async def serve(
         log.info("telegram.stopped")
 
 
+class _Loop(Protocol):
+    def stop(self) -> None: ...
+
+
 async def _shutdown(
     runtime: Runtime,
     handler: UpdateHandler,
-    sweeper: Sweeper,
-    sweeping: asyncio.Task[None] | None,
+    loops: Sequence[tuple[_Loop, asyncio.Task[None] | None]],
 ) -> None:
     """No new updates; turns in progress finish (a reveal being sent still gets its deletion
-    recorded); the sweeper stops; handled updates are confirmed; sessions close."""
+    recorded); the background loops finish the call in progress and stop (the sweeper, the
+    outbound queue's sender); handled updates are confirmed; sessions close."""
     try:
         await runtime.stop_polling()
     except Exception:
         log.exception("telegram.stop_polling_failed")
     await handler.drain()
-    if sweeping is not None:
-        sweeper.stop()
+    running = [(loop, task) for loop, task in loops if task is not None]
+    for loop, _ in running:
+        loop.stop()
+    for _, task in running:
         try:
-            await asyncio.wait_for(sweeping, DRAIN_TIMEOUT)
-        except TimeoutError:  # a delete call hung: give up on it, the row stays due
-            log.warning("telegram.sweeper_stop_timeout")
+            await asyncio.wait_for(task, DRAIN_TIMEOUT)
+        except TimeoutError:  # a call hung: give up on it, its row stays due
+            log.warning("telegram.loop_stop_timeout", loop=task.get_name())
+        except Exception:
+            log.exception("telegram.loop_failed", loop=task.get_name())
     try:
         await runtime.close()
     except Exception:

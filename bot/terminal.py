@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from bot.app import App
 from bot.executor import execute
+from bot.money_loop import MoneyLoop
+from bot.outbox_sender import OutboxSender
 from bot.port import MessageGone
 from bot.sweeper import Sweeper
 from handlers.events import (
@@ -55,6 +57,7 @@ class TerminalChat:
         self._next_id = 1
         self._awaiting_phone = False
         self.sweeper = Sweeper(self, app.services.deletions, max_wait=0.5)
+        self.outbox_sender = OutboxSender(self, app.services.outbox, max_wait=0.5)
 
     # -- ChatPort --
     async def send(self, action: Send) -> int:
@@ -74,6 +77,10 @@ class TerminalChat:
         if action.self_destruct_after:
             self.sweeper.poke()
         return message_id
+
+    async def deliver(self, action: Send) -> int:
+        """`OutboundPort`: an alert from the outbound queue, shown like any other message."""
+        return await self.send(action)
 
     async def edit(self, action: Edit) -> None:
         if action.message_id not in self.messages:
@@ -178,6 +185,9 @@ class TerminalChat:
             " or the path of an image to send a photo. Ctrl-D quits."
         )
         sweeper = asyncio.create_task(self.sweeper.run())
+        sender = asyncio.create_task(self.outbox_sender.run())
+        money = MoneyLoop(self.app.services.cards)  # finishes what a crash interrupted
+        moving = asyncio.create_task(money.run())
         try:
             await self.say("/start")
             async for line in lines:
@@ -185,6 +195,10 @@ class TerminalChat:
         finally:
             await self.sweeper.sweep_once()
             sweeper.cancel()
+            self.outbox_sender.stop()  # the alert being shown is marked sent
+            await sender
+            money.stop()
+            await moving
 
 
 async def stdin_lines() -> AsyncIterator[str]:

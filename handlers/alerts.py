@@ -40,17 +40,12 @@ def render(texts: Texts, language: str, alert: Alert) -> tuple[str, Keyboard]:
         args["kind"] = texts.get(language, f"op-kind-{args['kind']}")
     card = alert.card_id
     kind = alert.kind
-    text = texts.get(language, f"alert-{kind}", **args)
     row: list[Button] = []
     if kind == "decline":
         reason = str(alert.args.get("reason"))
         reason_key = f"decline-{reason}"
-        text = texts.get(
-            language,
-            "alert-decline",
-            **args,
-            why=texts.get(language, reason_key) if texts.has(reason_key) else reason,
-        )
+        why = texts.get(language, reason_key) if texts.has(reason_key) else reason
+        text = texts.get(language, "alert-decline", **args, why=why)
         fixes = {
             "insufficient_funds": ("btn-topup", f"c.top:{card}"),
             "card_frozen": ("btn-unfreeze", f"c.unf:{card}"),
@@ -63,14 +58,16 @@ def render(texts: Texts, language: str, alert: Alert) -> tuple[str, Keyboard]:
         strikes = alert.args.get("strikes_left")
         if reason == "insufficient_funds" and strikes in (1, 2):
             text += "\n\n" + texts.get(language, "alert-decline-strikes", strikes=strikes)
-    elif kind == "low-balance":
-        row.append(_button(texts, language, "btn-topup", f"c.top:{card}"))
-    elif kind == "kyc-approved":
-        row.append(_button(texts, language, "btn-first-card", "c.new"))
-    elif kind == "kyc-rejected":
-        row.append(_button(texts, language, "btn-kyc-fix", "k.fix"))
-    elif kind == "card-terminated":
-        row.append(_button(texts, language, "btn-new-card", "c.new"))
+    else:
+        text = texts.get(language, f"alert-{kind}", **args)
+    follow_up = {
+        "low-balance": ("btn-topup", f"c.top:{card}"),
+        "kyc-approved": ("btn-first-card", "c.new"),
+        "kyc-rejected": ("btn-kyc-fix", "k.fix"),
+        "card-terminated": ("btn-new-card", "c.new"),
+    }.get(kind)
+    if follow_up:
+        row.append(_button(texts, language, *follow_up))
     if card and kind not in ("low-balance",):
         row.append(_button(texts, language, "btn-view-card", f"c.v:{card}"))
     return text, [row] if row else []

@@ -9,6 +9,7 @@ from services.deletions import DeletionService
 from services.events import EventProcessor
 from services.ledger import Ledger
 from services.onboarding import OnboardingService
+from services.outbox import Outbox
 from services.providers.base import CardProvider
 from services.routing import Router
 from services.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     ledger: Ledger
     wallet: WalletService
     events: EventProcessor
+    outbox: Outbox  # the outbound message queue (alerts); bot/outbox_sender.py delivers it
 
     @property
     def provider(self) -> CardProvider:

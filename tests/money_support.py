@@ -91,3 +91,23 @@ async def books_agree(app: App, *, settled: bool = True) -> dict[str, Any]:
             assert ours == issuer.balance, (card.id, ours, issuer.balance)
         figures["cards"][card.id] = ours
     return figures
+
+
+class AlertTee:
+    """Records every alert and still hands it on to the real sink (render, then queue)."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.published: list[Any] = []
+
+    async def publish(self, alert: Any) -> None:
+        self.published.append(alert)
+        await self.sink.publish(alert)
+
+
+def record_alerts(app: App) -> AlertTee:
+    tee = AlertTee(app.services.events.alerts)
+    app.services.events.alerts = tee
+    app.services.cards.alerts = tee
+    app.services.wallet.alerts = tee
+    return tee

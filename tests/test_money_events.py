@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from bot.app import App
 from services import ledger
-from services.alerts import DropAlerts
 from services.money import Money
 from services.providers.base import EventKind, ProviderEvent
 from services.providers.sandbox import SandboxProvider
@@ -18,12 +17,13 @@ from storage.models import Card
 from tests.chat import ChatUser
 from tests.conftest import FakeClock
 from tests.journey import issue_card, onboard
-from tests.money_support import books_agree
+from tests.money_support import AlertTee, books_agree, record_alerts
 
 AT = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
 
 async def carded(app: App, clock: FakeClock) -> Card:
+    record_alerts(app)
     user = ChatUser(app)
     await onboard(user, clock)
     await issue_card(user, clock, initial="$50.00")
@@ -37,7 +37,7 @@ def event(card: Card, kind: EventKind, event_id: str, **fields: Any) -> Provider
 
 def alerts(app: App) -> list[tuple[str, dict[str, Any]]]:
     sink = app.services.events.alerts
-    assert isinstance(sink, DropAlerts)
+    assert isinstance(sink, AlertTee)
     return [(a.kind, a.args) for a in sink.published]
 
 
@@ -174,3 +174,45 @@ async def test_reconcile_books_the_drift_and_logs_it(money_app: App, clock: Fake
     assert await card_balance(app, card) == Money(4_300)
     assert await app.services.cards.reconcile() == []  # nothing left to repair
     await books_agree(app)
+
+
+async def test_alerts_are_queued_in_words_with_the_button_that_fixes_it(
+    money_app: App, clock: FakeClock
+) -> None:
+    import json
+
+    from storage.models import OutboundMessage
+
+    app = money_app
+    card = await carded(app, clock)
+    async with app.db.session() as session:  # a Numero card, for its three-strikes rule
+        row = await session.get(Card, card.id)
+        assert row is not None
+        row.provider = "numero"
+        session.add(row)
+    decline = event(
+        card,
+        EventKind.DECLINE,
+        "d1",
+        amount=Money(9_000),
+        merchant="Konga",
+        reason="insufficient_funds",
+    )
+    await app.services.events.apply("numero", decline)
+    await app.services.events.apply("numero", decline)  # a duplicate delivery: one alert
+    async with app.db.session() as session:
+        queued = (await session.exec(select(OutboundMessage))).all()
+    declines = [m for m in queued if "declined" in m.text]
+    assert len(declines) == 1
+    [message] = declines
+    assert "$90.00 at Konga" in message.text and "not enough balance" in message.text
+    assert "2 more and this card will be terminated" in message.text
+    buttons = [b for row in json.loads(message.buttons_json or "[]") for b in row]
+    top_up = next(b for b in buttons if "Top up" in b["label"])
+    assert top_up["data"] == f"0|c.top:{card.id}"
+
+    # The alert's button works whatever the chat showed since.
+    user = ChatUser(app, user_id=1001)
+    await user.type("/menu")
+    await user.press_data(999_999, top_up["data"])
+    assert "Top up card" in user.screen_text()
