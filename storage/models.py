@@ -286,3 +286,23 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=255)
+
+
+# -- the audit log: append-only, each entry chained to the one before it by a hash --
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("tenant", "seq", name="uq_audit_log_seq"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))  # 1, 2, 3 … per tenant
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)  # "tg:<telegram id>", "system", "cli"
+    role: str = Field(max_length=16)  # admin agent cardholder system
+    action: str = Field(max_length=64)  # reveal card.freeze wallet.credit kyc.approve …
+    subject: str | None = Field(default=None, index=True, max_length=64)  # a user or card id
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON, no secrets
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
