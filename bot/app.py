@@ -11,6 +11,7 @@ from bot.logging import configure_logging
 from handlers.alerts import AlertPublisher
 from handlers.conversation import Conversation
 from handlers.texts import Texts
+from services.admin import AdminService
 from services.cards import CardService
 from services.container import Services
 from services.deletions import DeletionService
@@ -24,6 +25,7 @@ from services.providers.base import CardProvider
 from services.providers.sandbox import SandboxProvider
 from services.routing import Router
 from services.settings import Settings
+from services.staff import StaffService
 from services.users import UserService
 from services.wallet import WalletService
 from storage.db import Database
@@ -106,9 +108,16 @@ async def build_app(
     events = EventProcessor(db, book, alerts, settings.tenant, clock)
     events.cards = cards
     cards.alerts = wallet.alerts = alerts
+    staff = StaffService(db, settings, clock)
+    admin = AdminService(
+        db, vault, staff, users, onboarding, cards, wallet, alerts, settings, clock
+    )
+    admin.outbox, admin.router = outbox, router
     services = Services(
         settings=settings,
         router=router,
+        staff=staff,
+        admin=admin,
         users=users,
         onboarding=onboarding,
         cards=cards,

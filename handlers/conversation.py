@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import structlog
 
-from handlers import cards, controls, issue, menu, onboarding, wallet
+from handlers import admin, cards, controls, issue, menu, onboarding, wallet
 from handlers.alerts import ALERT_ROUTES
 from handlers.context import SEP, Ctx
 from handlers.events import Action, AnswerButton, Incoming, Kind, Send
@@ -25,7 +25,7 @@ class Conversation:
         self.services = services
         self.texts = texts
         self.router = Router()
-        for module in (menu, onboarding, cards, issue, controls, wallet):
+        for module in (menu, onboarding, cards, issue, controls, wallet, admin):
             module.register(self.router)
         # One update at a time per person: two quick presses must not interleave.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -37,6 +37,7 @@ class Conversation:
             ctx: Ctx | None = None
             try:
                 account = await self.services.users.load(incoming.user_id, incoming.language_code)
+                await self.services.users.remember_username(account, incoming.username)
                 ctx = Ctx(incoming, account, self.services, self.texts)
                 await self._dispatch(ctx)
                 await self.services.users.save(account)

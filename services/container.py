@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.admin import AdminService
 from services.cards import CardService
 from services.deletions import DeletionService
 from services.events import EventProcessor
@@ -13,6 +14,7 @@ from services.outbox import Outbox
 from services.providers.base import CardProvider
 from services.routing import Router
 from services.settings import Settings
+from services.staff import StaffService
 from services.users import UserService
 from services.wallet import WalletService
 
@@ -21,6 +23,8 @@ from services.wallet import WalletService
 class Services:
     settings: Settings
     router: Router
+    staff: StaffService
+    admin: AdminService
     users: UserService
     onboarding: OnboardingService
     cards: CardService

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     topup_fee_percent: Decimal = Decimal("1.5")
     topup_fee_fixed_minor: int = 0
     withdraw_fee_minor: int = 0
+    # Support: a wallet credit or debit above this needs a second admin's approval.
+    credit_approval_minor: int = 50_000
+    broadcast_every_seconds: int = 600  # at most one broadcast per this many seconds
 
     @field_validator("providers", mode="before")
     @classmethod

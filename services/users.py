@@ -87,6 +87,27 @@ class UserService:
             session.add(user)
         account._saved = self._fingerprint(account)
 
+    async def remember_username(self, account: Account, username: str) -> None:
+        """Keep the Telegram @username (encrypted) so support can find the person by it."""
+        if not username:
+            return
+        index = self.vault.index("username", username.lower().lstrip("@"))
+        async with self.db.session() as session:
+            user = await session.get(User, account.id)
+            if user is None or user.username_bidx == index:
+                return
+            self.vault.seal(user, "username_enc", username.lstrip("@"))
+            user.username_bidx = index
+            session.add(user)
+
+    async def account_of(self, user_id: str) -> Account:
+        """A cardholder's account by our id (for support acting on their behalf)."""
+        async with self.db.session() as session:
+            user = await session.get(User, user_id)
+        if user is None or user.tenant != self.tenant:
+            raise LookupError(user_id)
+        return await self.load(user.telegram_id)
+
     async def contact(self, user_id: str) -> tuple[int, str]:
         """Where to reach a cardholder (their private chat) and in which language."""
         async with self.db.session() as session:

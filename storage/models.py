@@ -38,6 +38,9 @@ class User(SQLModel, table=True):
     screen_seq: int = 0  # bumps with every keyboard sent; an older keyboard is stale
     kyc_status: str = Field(default="none", max_length=16)  # none draft pending approved rejected
     kyc_reason: str | None = Field(default=None, max_length=255)
+    # The Telegram @username, for support to find someone by it (encrypted, blind-indexed).
+    username_enc: str | None = Field(default=None, sa_column=Column(Text))
+    username_bidx: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -306,3 +309,38 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON, no secrets
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+# -- support staff and the approvals large admin actions need --
+
+
+class Staff(SQLModel, table=True):
+    """Agents added from the chat by an admin (admins and initial agents come from settings)."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("tenant", "telegram_id", name="uq_staff_member"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    role: str = Field(max_length=16)  # agent
+    added_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Approval(SQLModel, table=True):
+    """A wallet credit or debit above the threshold, waiting for a second admin."""
+
+    __tablename__ = "approvals"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(index=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))  # + credit, - debit
+    currency: str = Field(default="USD", max_length=3)
+    reason: str = Field(max_length=255)
+    requested_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    status: str = Field(default="waiting", max_length=16)  # waiting approved refused
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None

@@ -46,6 +46,7 @@ class ChatUser:
     app: App
     user_id: int = 1001
     language: str = "en"
+    username: str = ""
     messages: dict[int, Message] = field(default_factory=dict)
     log: list[Message] = field(default_factory=list)  # every message ever sent, in order
     toasts: list[AnswerButton] = field(default_factory=list)
@@ -101,6 +102,7 @@ class ChatUser:
             chat_id=self.chat_id,
             kind=kind,
             language_code=self.language,
+            username=self.username,
             **fields,  # type: ignore[arg-type]
         )
 
