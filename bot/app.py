@@ -12,6 +12,7 @@ from handlers.alerts import AlertPublisher
 from handlers.conversation import Conversation
 from handlers.texts import Texts
 from services.admin import AdminService
+from services.audit import AuditLog
 from services.cards import CardService
 from services.container import Services
 from services.deletions import DeletionService
@@ -105,6 +106,8 @@ async def build_app(
     book = Ledger(db, settings.tenant, clock)
     wallet = WalletService(db, book, settings.tenant, clock)
     cards = CardService(db, router, onboarding, wallet, settings, clock)
+    # Keyed, so database access alone cannot rewrite the chain (see services/audit.py).
+    cards.audit = audit = AuditLog(db, settings.tenant, clock, key=ring.derive("audit"))
     events = EventProcessor(db, book, alerts, settings.tenant, clock)
     events.cards = cards
     cards.alerts = wallet.alerts = alerts
@@ -113,6 +116,7 @@ async def build_app(
         db, vault, staff, users, onboarding, cards, wallet, alerts, settings, clock
     )
     admin.outbox, admin.router = outbox, router
+    admin.audit = audit  # every admin command is recorded in the chained audit log
     services = Services(
         settings=settings,
         router=router,
@@ -126,6 +130,7 @@ async def build_app(
         wallet=wallet,
         events=events,
         outbox=outbox,
+        audit=audit,
     )
     for name, provider in router.providers.items():
         if isinstance(provider, SandboxProvider):  # its card activity, as webhooks would bring

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 
@@ -60,6 +61,23 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--out", help="write the rotated key ring here (default: the key file)")
     rotate.set_defaults(func=_keys_rotate)
 
+    audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        metavar="action"
+    )
+    verify = audit.add_parser(
+        "verify", help="check every entry's hash, the chain's links and its head; exit 1 if broken"
+    )
+    verify.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="an entry noted earlier (a previous verify's head, or an audit.appended log line)"
+        " that must still be in the log unchanged",
+    )
+    verify.set_defaults(func=_audit_verify)
+    show = audit.add_parser("show", help="print the newest entries, oldest first")
+    show.add_argument("--last", type=int, default=20, metavar="N", help="how many (default 20)")
+    show.set_defaults(func=_audit_show)
+
     sandbox = sub.add_parser("sandbox", help="simulate card activity on the built-in issuer")
     actions = sandbox.add_subparsers(metavar="action")
     actions.add_parser("cards", help="list sandbox cards").set_defaults(func=_sandbox_cards)
@@ -74,6 +92,27 @@ def _parser() -> argparse.ArgumentParser:
         if name == "purchase":
             p.add_argument("--airline", action="store_true", help="an airline ticket purchase")
         p.set_defaults(func=_sandbox_simulate, action=name)
+    documents = sub.add_parser(
+        "documents", help="a sandbox card's picture, statement (CSV or PDF) and spending chart"
+    ).add_subparsers(metavar="document")
+    image = documents.add_parser("card-image", help="the card's picture as a PNG")
+    image.add_argument("card", help="the card's last four digits")
+    image.add_argument("--out", help="the file to write (default: card-LAST4.png)")
+    image.add_argument(
+        "--photo", action="store_true", help="on a light backdrop, as the chat sends it"
+    )
+    image.set_defaults(func=_documents, document="card-image")
+    statement = documents.add_parser("statement", help="every transaction of the card")
+    statement.add_argument("card", help="the card's last four digits")
+    statement.add_argument("--format", choices=("csv", "pdf"), default="pdf")
+    statement.add_argument("--out", help="the file to write (default: the name the chat uses)")
+    statement.set_defaults(func=_documents, document="statement")
+    chart = documents.add_parser("chart", help="approved purchases per month, as a PNG")
+    chart.add_argument("card", help="the card's last four digits")
+    chart.add_argument("--out", help="the file to write (default: chart-LAST4.png)")
+    chart.set_defaults(func=_documents, document="chart")
+    for p in (image, statement, chart):
+        p.add_argument("--language", help="the words' language (default: the cardholder's)")
     return parser
 
 
@@ -175,6 +214,47 @@ async def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    anchor = None
+    if args.anchor:
+        seq, _, digest = args.anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print("cardbot: --anchor takes SEQ:HASH, e.g. 41:3fa2…(64 hex digits)", file=sys.stderr)
+            return 2
+        anchor = (int(seq), digest)
+    app = await _with_app(settings)
+    try:
+        result = await app.services.audit.verify(anchor)
+    finally:
+        await app.close()
+    if not result.ok:
+        print(f"audit chain BROKEN at entry #{result.first_bad_seq}: {result.reason}")
+        print(f"the {result.checked} entries before it check out")
+        return 1
+    print(f"audit chain OK: {result.checked} entries")
+    if result.checked:
+        print(f"head: {result.head_seq}:{result.head_hash}  (keep it; pass it as --anchor later)")
+    return 0
+
+
+async def _audit_show(settings: Settings, args: argparse.Namespace) -> int:
+    app = await _with_app(settings)
+    try:
+        records = await app.services.audit.recent(max(args.last, 0))
+    finally:
+        await app.close()
+    for record in reversed(records):
+        details = json.dumps(record.details, ensure_ascii=False, sort_keys=True)
+        mark = "" if record.intact else "  [hash mismatch]"
+        print(
+            f"#{record.seq}  {record.at:%Y-%m-%d %H:%M:%S}Z  {record.actor} ({record.role})"
+            f"  {record.action}  {record.subject or '-'}  {details}{mark}"
+        )
+    if not records:
+        print("the audit log is empty")
+    return 0
+
+
 async def _sandbox_cards(settings: Settings, _args: argparse.Namespace) -> int:
     from services.sandbox_tools import list_cards
 
@@ -217,6 +297,77 @@ async def _sandbox_simulate(settings: Settings, args: argparse.Namespace) -> int
     finally:
         await app.close()
     return 0
+
+
+async def _documents(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from handlers import documents as words
+    from services.documents import BrandingError, DocumentService
+    from services.errors import ServiceError
+
+    try:
+        app = await _with_app(settings)
+    except BrandingError as exc:
+        print(f"cardbot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        service = DocumentService.of(app.services)
+        account, card = await service.sandbox_card(args.card)
+        language = args.language or account.language
+        texts = app.conversation.texts
+        if args.document == "card-image":
+            _, content = await service.card_picture(
+                account, card.id, words.card_labels(texts, language), photo=args.photo
+            )
+            out = Path(args.out or f"card-{card.last4}.png")
+            described = _png_summary(content) + f", {card.brand.title()} •••• {card.last4}"
+            described += f", {card.status}, brand {service.branding.name!r}"
+        elif args.document == "statement":
+            if args.format == "csv":
+                document = await service.statement_csv(account, card.id)
+                kind = "CSV (UTF-8, header row + one row per transaction)"
+            else:
+                labels = words.statement_labels(texts, language, settings.currency)
+                document = await service.statement_pdf(account, card.id, labels, language)
+                kind = f"PDF, {_pdf_pages(document.content)} page(s)"
+            content = document.content
+            out = Path(args.out or document.filename)
+            described = f"{kind}, {document.transactions} transactions, card •••• {card.last4}"
+        else:
+            chart = await service.spending_chart(
+                account, card.id, words.chart_labels(texts, language), language
+            )
+            content = chart.image
+            out = Path(args.out or f"chart-{card.last4}.png")
+            first, last = chart.months[0].month, chart.months[-1].month
+            described = (
+                f"{_png_summary(content)}, {first:%b %Y} to {last:%b %Y}: "
+                f"{chart.total.format()} in {chart.purchases} approved purchases"
+            )
+    except BrandingError as exc:
+        print(f"cardbot: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:
+        print(f"cardbot: {exc.code}", file=sys.stderr)
+        return 1
+    finally:
+        await app.close()
+    await asyncio.to_thread(out.write_bytes, content)
+    print(f"wrote {out.resolve()}: {described}")
+    return 0
+
+
+def _png_summary(content: bytes) -> str:
+    width = int.from_bytes(content[16:20], "big")  # the PNG header's IHDR chunk
+    height = int.from_bytes(content[20:24], "big")
+    return f"{width}×{height} PNG, {len(content) // 1024} KB"
+
+
+def _pdf_pages(content: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page\b", content))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import structlog
 
 from bot.port import ChatPort, MessageGone
-from handlers.events import Action, AnswerButton, Delete, Edit, Send, SendDocument
+from handlers.events import Action, AnswerButton, Delete, Edit, Send, SendDocument, SendPhoto
 from services.deletions import DeletionService
 
 log = structlog.get_logger(__name__)
@@ -34,3 +34,5 @@ async def execute(port: ChatPort, actions: Sequence[Action], deletions: Deletion
             await port.answer(action)
         elif isinstance(action, SendDocument):
             await port.send_document(action)
+        elif isinstance(action, SendPhoto):
+            await port.send_photo_action(action)

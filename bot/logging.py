@@ -3,65 +3,22 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-from services.providers.luhn import luhn_valid
+from services.scrub import SECRET_KEYS, scrub_text, scrub_value
 
-_DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}\b")
-_SECRET_PAIR = re.compile(
-    r"(?i)\b(cvv2?|cvc2?|pan|card_?number|api[_-]?key|token|secret|password|authorization)"
-    r"(\s*[=:]\s*|\"\s*:\s*\"?)([^\s,\"'}&]+)"
-)
-SECRET_KEYS = {
-    "cvv",
-    "cvv2",
-    "cvc",
-    "pan",
-    "card_number",
-    "number",
-    "api_key",
-    "token",
-    "secret",
-    "password",
-    "authorization",
-    "master_key",
-}
-
-
-def _mask_digits(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "[PAN]" if luhn_valid(digits) else match.group(0)
-
-
-def scrub_text(text: str) -> str:
-    text = _BOT_TOKEN.sub("[TOKEN]", text)
-    text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    return _DIGIT_RUN.sub(_mask_digits, text)
-
-
-def _scrub_value(key: str, value: Any) -> Any:
-    if key.lower() in SECRET_KEYS:
-        return "***"
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, dict):
-        return {k: _scrub_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub_value("", v) for v in value]
-    return value
+__all__ = ["SECRET_KEYS", "ScrubFilter", "configure_logging", "scrub_processor", "scrub_text"]
 
 
 def scrub_processor(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key in list(event):
-        event[key] = _scrub_value(key, event[key])
+        event[key] = scrub_value(key, event[key])
     return event
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.events import AnswerButton, Delete, Edit, Send, SendDocument
+from handlers.events import AnswerButton, Delete, Edit, Send, SendDocument, SendPhoto
 
 
 class MessageGone(Exception):
@@ -39,6 +39,9 @@ class ChatPort(Protocol):
     async def answer(self, action: AnswerButton) -> None: ...
 
     async def send_document(self, action: SendDocument) -> int: ...
+
+    async def send_photo_action(self, action: SendPhoto) -> int:
+        """Send a picture; return its message id."""
 
 
 class OutboundPort(Protocol):

@@ -48,11 +48,12 @@ from bot.telegram import (
     call_once,
     classify_error,
     inline_or_none,
+    photo_filename,
     plan_send,
     token_rejected,
     with_flood_retry,
 )
-from handlers.events import AnswerButton, Delete, Edit, Keyboard, Send, SendDocument
+from handlers.events import AnswerButton, Delete, Edit, Keyboard, Send, SendDocument, SendPhoto
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -203,6 +204,20 @@ class AiogramPort:
                 document=BufferedInputFile(action.content, filename=action.filename),
                 caption=action.caption or None,
                 parse_mode=ParseMode.HTML,
+            )
+        )
+        return message.message_id
+
+    async def send_photo_action(self, action: SendPhoto) -> int:
+        inline = inline_or_none(action.buttons)
+        message = await self._call(
+            lambda: self.bot.send_photo(
+                chat_id=action.chat_id,
+                photo=BufferedInputFile(action.image, filename=photo_filename(action.image)),
+                caption=action.caption or None,
+                parse_mode=ParseMode.HTML,
+                protect_content=action.protect_content,
+                reply_markup=_inline(inline.rows) if inline else None,
             )
         )
         return message.message_id

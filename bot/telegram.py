@@ -46,6 +46,7 @@ from handlers.events import (
     Kind,
     Send,
     SendDocument,
+    SendPhoto,
 )
 
 if TYPE_CHECKING:
@@ -257,6 +258,11 @@ def inline_or_none(buttons: Keyboard | None) -> InlineKeyboard | None:
     return InlineKeyboard(check_keyboard(buttons)) if buttons else None
 
 
+def photo_filename(image: bytes) -> str:
+    """The upload's file name, with the extension its bytes call for."""
+    return "photo.png" if image.startswith(b"\x89PNG\r\n\x1a\n") else "photo.jpg"
+
+
 ErrorKind = Literal["gone", "not_modified", "query_expired"]
 
 _GONE = (
@@ -351,6 +357,12 @@ class _AnswerTracker:
 
     async def send_document(self, action: SendDocument) -> int:
         message_id = await self.port.send_document(action)
+        if self.on_send is not None:
+            self.on_send(action.chat_id)
+        return message_id
+
+    async def send_photo_action(self, action: SendPhoto) -> int:
+        message_id = await self.port.send_photo_action(action)
         if self.on_send is not None:
             self.on_send(action.chat_id)
         return message_id

@@ -28,6 +28,7 @@ from handlers.events import (
     Kind,
     Send,
     SendDocument,
+    SendPhoto,
 )
 
 _TAG = re.compile(r"<[^>]+>")
@@ -105,6 +106,22 @@ class TerminalChat:
         path = Path(action.filename).name
         await asyncio.to_thread(Path(path).write_bytes, action.content)
         return await self.send(Send(action.chat_id, f"📎 saved {path}\n{action.caption}"))
+
+    async def send_photo_action(self, action: SendPhoto) -> int:
+        message_id = self._next_id  # the id the picture's message will get
+        suffix = ".png" if action.image.startswith(b"\x89PNG") else ".jpg"
+        path = await asyncio.to_thread(_save, f"cardbot-photo-{message_id}{suffix}", action.image)
+        lines = [f"🖼 picture saved to {html.escape(str(path))}"]
+        if action.caption:
+            lines.append(action.caption)
+        return await self.send(
+            Send(
+                action.chat_id,
+                "\n".join(lines),
+                action.buttons,
+                protect_content=action.protect_content,
+            )
+        )
 
     # -- the person's side --
     def choices(self) -> list[tuple[str, str | None]]:
@@ -199,6 +216,13 @@ class TerminalChat:
             await sender
             money.stop()
             await moving
+
+
+def _save(name: str, content: bytes) -> Path:
+    """Write a file the bot sent into the current directory; its full path."""
+    path = Path(name).resolve()
+    path.write_bytes(content)
+    return path
 
 
 async def stdin_lines() -> AsyncIterator[str]:

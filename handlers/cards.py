@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from babel.dates import format_datetime
 
-from handlers import controls, issue, menu, wallet
+from handlers import controls, documents, issue, menu, wallet
 from handlers.context import Ctx, Rows
 from handlers.events import Kind
 from handlers.routes import Router
@@ -61,7 +61,14 @@ async def card_list(ctx: Ctx, _args: list[str]) -> None:
     ctx.clear_state()
     cards = await ctx.services.cards.list(ctx.account)
     rows: Rows = [
-        [ctx.choice("btn-card", f"c.v:{card.id}", line=_card_line(ctx, card))] for card in cards
+        [
+            ctx.choice(
+                "btn-card",
+                f"c.v:{card.id}:{documents.OPENED_FROM_LIST}",
+                line=_card_line(ctx, card),
+            )
+        ]
+        for card in cards
     ]
     if _can(ctx, Capability.ISSUE):
         rows.append([ctx.choice("btn-new-card", "c.new")])
@@ -72,6 +79,8 @@ async def card_list(ctx: Ctx, _args: list[str]) -> None:
 async def card_view(ctx: Ctx, args: list[str], *, notice: str = "") -> None:
     ctx.clear_state()
     card = await ctx.services.cards.view(ctx.account, args[0])
+    if args[1:] == [documents.OPENED_FROM_LIST]:
+        await documents.picture_above(ctx, card)
     await show_card(ctx, card, notice)
 
 
@@ -98,7 +107,12 @@ def _card_rows(ctx: Ctx, card: CardView) -> Rows:
     if card.status == CardStatus.PENDING:
         rows.append([ctx.choice("btn-refresh", f"c.v:{cid}")])
     if card.status in (CardStatus.ACTIVE, CardStatus.FROZEN) and _can(ctx, Capability.REVEAL, card):
-        rows.append([ctx.choice("btn-reveal", f"c.rv:{cid}")])
+        rows.append(
+            [
+                ctx.choice("btn-reveal", f"c.rv:{cid}"),
+                ctx.choice("btn-reveal-history", f"c.rh:{cid}:0"),
+            ]
+        )
     money_row = []
     if card.status == CardStatus.ACTIVE and _can(ctx, Capability.TOPUP, card):
         money_row.append(ctx.choice("btn-topup", f"c.top:{cid}"))
@@ -120,6 +134,7 @@ def _card_rows(ctx: Ctx, card: CardView) -> Rows:
         state_row.append(ctx.choice("btn-statement", f"c.st:{cid}:0"))
     if state_row:
         rows.append(state_row)
+    rows.extend(documents.card_rows(ctx, card))
     rows.extend(controls.card_rows(ctx, card))
     if _can(ctx, Capability.TERMINATE, card) and card.status in (
         CardStatus.ACTIVE,
@@ -323,6 +338,7 @@ async def statement(ctx: Ctx, args: list[str]) -> None:
         nav.append(ctx.choice("btn-older", f"c.st:{card_id}:{page + 1}"))
     rows: Rows = [nav] if nav else []
     rows.extend(controls.statement_rows(ctx, card, result, page))
+    rows.extend(documents.statement_rows(ctx, card, bool(result.items) or page > 0))
     rows.append([ctx.choice("btn-back-card", f"c.v:{card_id}")])
     ctx.show("\n".join(lines), rows)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.events import AnswerButton, Button, ContactButton, Edit, Incoming, Kind, Send
+from handlers.events import (
+    Action,
+    Button,
+    ContactButton,
+    Edit,
+    Incoming,
+    Kind,
+    Send,
+)
 from handlers.texts import Texts
 from services.container import Services
 from services.money import Money
@@ -34,7 +42,7 @@ class Ctx:
     account: Account
     services: Services
     texts: Texts
-    actions: list[Send | Edit | AnswerButton] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
     toast: str = ""
     alert: bool = False
     drop_reply_keyboard: bool = False  # the phone step's share-contact keyboard is showing
@@ -97,6 +105,12 @@ class Ctx:
             options.setdefault("remove_reply_keyboard", True)
             self.drop_reply_keyboard = False
         self.actions.append(Send(self.incoming.chat_id, text, self._keyboard(rows), **options))
+
+    def attach(self, action: Action) -> None:
+        """A picture or a file for the chat. A screen shown after it comes below it as a new
+        message, rather than as an edit of the message above it."""
+        self.actions.append(action)
+        self._edited = True
 
     def ask_contact(self, text: str, label: str) -> None:
         self.actions.append(Send(self.incoming.chat_id, text, contact_button=ContactButton(label)))

@@ -7,7 +7,18 @@ from collections import defaultdict
 
 import structlog
 
-from handlers import admin, cards, controls, issue, menu, onboarding, wallet
+from handlers import (
+    admin,
+    cards,
+    controls,
+    documents,
+    history,
+    issue,
+    menu,
+    onboarding,
+    settings,
+    wallet,
+)
 from handlers.alerts import ALERT_ROUTES
 from handlers.context import SEP, Ctx
 from handlers.events import Action, AnswerButton, Incoming, Kind, Send
@@ -25,7 +36,18 @@ class Conversation:
         self.services = services
         self.texts = texts
         self.router = Router()
-        for module in (menu, onboarding, cards, issue, controls, wallet, admin):
+        for module in (
+            menu,
+            onboarding,
+            cards,
+            issue,
+            controls,
+            wallet,
+            admin,
+            history,
+            settings,
+            documents,
+        ):
             module.register(self.router)
         # One update at a time per person: two quick presses must not interleave.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)

@@ -95,7 +95,19 @@ class SendDocument:
     caption: str = ""
 
 
-Action = Send | Edit | Delete | AnswerButton | SendDocument
+@dataclass(frozen=True)
+class SendPhoto:
+    """A picture (PNG or JPEG bytes) shown in the chat, with an optional caption (HTML) and
+    buttons; `protect_content` keeps it from being forwarded or saved."""
+
+    chat_id: int
+    image: bytes
+    caption: str = ""
+    buttons: Keyboard | None = None
+    protect_content: bool = False
+
+
+Action = Send | Edit | Delete | AnswerButton | SendDocument | SendPhoto
 
 
 @dataclass

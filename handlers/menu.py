@@ -38,7 +38,7 @@ async def main_menu_rows(ctx: Ctx) -> tuple[str, Rows]:
     else:
         text = ctx.t(f"menu-kyc-{status}", brand=ctx.services.settings.brand_name)
         rows.extend(onboarding.menu_rows(ctx, status))
-    rows.append([ctx.choice("btn-help", "h")])
+    rows.append([ctx.choice("btn-help", "h"), ctx.choice("btn-settings", "s")])
     return text, rows
 
 

@@ -22,6 +22,7 @@ from sqlmodel import col, func, select
 
 from services import ledger
 from services.alerts import Alert, AlertSink, DropAlerts
+from services.audit import CARDHOLDER, REVEAL, AuditLog, actor_of
 from services.errors import ServiceError
 from services.ledger import Leg
 from services.money import Money, percent_of
@@ -140,6 +141,7 @@ class CardService:
         # Called after each durable step of an operation; tests raise here to play a crash.
         self.checkpoint: Callable[[str, Operation], Awaitable[None]] | None = None
         self.alerts: AlertSink = DropAlerts()  # the composition root gives the real one
+        self.audit: AuditLog | None = None  # likewise; without it no card details are shown
 
     def can(self, capability: Capability, card: CardView | None = None) -> bool:
         """For a card: whether its issuer offers it; else whether any enabled issuer does."""
@@ -189,7 +191,14 @@ class CardService:
         self._require(Capability.REVEAL, card)
         if card.status not in (CardStatus.ACTIVE, CardStatus.FROZEN):
             raise ServiceError(f"card-not-revealable-{card.status}")
+        if self.audit is None:
+            raise RuntimeError("no audit log: card details are never shown unrecorded")
         secrets = await self._call(self._issuer(card).reveal(card.provider_card_id))
+        # Recorded before the details leave this method: if the log cannot take the entry, the
+        # details are not shown.
+        await self.audit.record(
+            actor_of(account.telegram_id), CARDHOLDER, REVEAL, card.id, {"last4": card.last4}
+        )
         log.info("card.revealed", card_id=card.id, user_id=account.id)
         return await self._present(card), secrets
 

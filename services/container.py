@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.admin import AdminService
+from services.audit import AuditLog
 from services.cards import CardService
 from services.deletions import DeletionService
 from services.events import EventProcessor
@@ -33,6 +34,7 @@ class Services:
     wallet: WalletService
     events: EventProcessor
     outbox: Outbox  # the outbound message queue (alerts); bot/outbox_sender.py delivers it
+    audit: AuditLog  # the hash-chained log of admin actions and reveals (services/audit.py)
 
     @property
     def provider(self) -> CardProvider:

@@ -13,7 +13,15 @@ from storage.db import Database
 from storage.models import User, utcnow
 from storage.vault import Vault
 
-SUPPORTED_LANGUAGES = ("en",)
+SUPPORTED_LANGUAGES = ("en", "fr")  # each has a catalogue folder in handlers/locales/
+DEFAULT_LANGUAGE = "en"
+
+
+def language_for(language_code: str | None) -> str:
+    """The catalogue language for a Telegram client's IETF tag: "fr", "fr-FR", "fr-CI" → "fr";
+    anything unsupported or missing ("frr", "pt-BR", "") → English."""
+    primary = (language_code or "").strip().replace("_", "-").partition("-")[0].lower()
+    return primary if primary in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -44,8 +52,9 @@ class UserService:
             user = await self._get(session, telegram_id)
         is_new = user is None
         if user is None:
-            language = language_code[:2] if language_code[:2] in SUPPORTED_LANGUAGES else "en"
-            user = User(tenant=self.tenant, telegram_id=telegram_id, language=language)
+            user = User(
+                tenant=self.tenant, telegram_id=telegram_id, language=language_for(language_code)
+            )
             try:
                 async with self.db.session() as session:
                     session.add(user)

@@ -21,6 +21,7 @@ from handlers.events import (
     Kind,
     Send,
     SendDocument,
+    SendPhoto,
 )
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -34,6 +35,7 @@ class Message:
     contact_button: ContactButton | None = None
     protect_content: bool = False
     from_bot: bool = True
+    image: bytes | None = None  # a picture the bot sent (SendPhoto)
 
     @property
     def plain(self) -> str:
@@ -89,6 +91,18 @@ class ChatUser:
 
     async def send_document(self, action: SendDocument) -> int:
         return await self.send(Send(action.chat_id, action.caption))
+
+    async def send_photo_action(self, action: SendPhoto) -> int:
+        message_id = await self.send(
+            Send(
+                action.chat_id,
+                action.caption,
+                action.buttons,
+                protect_content=action.protect_content,
+            )
+        )
+        self.messages[message_id].image = action.image
+        return message_id
 
     # -- the person --
     async def _deliver(self, incoming: Incoming) -> list[object]:

@@ -4,7 +4,8 @@ It serves `/bot<token>/<method>` and `/file/bot<token>/<path>` on 127.0.0.1 (ran
 way api.telegram.org does, for the methods the bot uses, and refuses what Telegram refuses:
 unknown methods (404), a wrong token (401), missing chat_id or text, unknown chats, messages
 that are too long, HTML it cannot parse, malformed or oversized keyboards, edits that change
-nothing, edits and deletions of messages that are gone, callback queries answered twice.
+nothing, edits and deletions of messages that are gone, callback queries answered twice,
+photos that are not images or are too large.
 Parameters are read from the query string, url-encoded or multipart forms and JSON bodies, as
 Telegram does.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import itertools
 import json
 import re
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 
 T = TypeVar("T")
 
@@ -34,6 +37,8 @@ DEFAULT_TOKEN = "123456:" + "A" * 35
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PHOTO_SIZES = (90, 320, 800, 1280)  # the sides of the sizes Telegram makes of a photo
 
 # Bot API method names are case-insensitive; the fake records the documented spelling.
 METHODS = {
@@ -48,6 +53,7 @@ METHODS = {
         "answerCallbackQuery",
         "getFile",
         "sendDocument",
+        "sendPhoto",
         "deleteWebhook",
         "getWebhookInfo",
         "setMyCommands",
@@ -1167,6 +1173,63 @@ class FakeBotAPI:
             fields.update(text=caption[0], entities=caption[1], html=caption[2])
         message = self._new_bot_message(chat, call, **fields)
         return message.as_api()
+
+    def _m_sendPhoto(self, call: Call) -> dict[str, Any]:
+        """A photo as Telegram takes it: an uploaded image (or a photo's file_id sent again)
+        within Telegram's limits, answered with the sizes Telegram makes of it (smallest first;
+        the largest holds the uploaded bytes, where Telegram would hold its own JPEG)."""
+        params = call.params
+        chat = self._chat(params)
+        photo = params.get("photo")
+        upload = call.upload("photo")
+        if upload is None and isinstance(photo, str) and photo in self.files:
+            upload = self.files[photo]
+        if upload is None:
+            if isinstance(photo, str) and photo:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            raise bad_request("there is no photo in the request")
+        if len(upload.content) > MAX_PHOTO_BYTES:
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        width, height = _image_size(upload.content)
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        caption = self._text(params, "caption", MAX_CAPTION, required=False)
+        markup = self._markup(params)
+        sizes = []
+        for limit in PHOTO_SIZES:
+            scale = min(1.0, limit / max(width, height))
+            largest = scale == 1.0 or limit == PHOTO_SIZES[-1]
+            data = upload.content if largest else f"thumbnail {limit}px".encode()
+            stored = self._store_file(data, "photos", "jpg")
+            sizes.append(
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": max(1, round(width * scale)),
+                    "height": max(1, round(height * scale)),
+                    "file_size": len(data),
+                }
+            )
+            if largest:
+                break
+        fields: dict[str, Any] = {
+            "extra": {"photo": sizes},
+            "reply_markup": markup if markup and "inline_keyboard" in markup else None,
+        }
+        if caption is not None:
+            fields.update(text=caption[0], entities=caption[1], html=caption[2])
+        message = self._new_bot_message(chat, call, **fields)
+        return message.as_api()
+
+
+def _image_size(content: bytes) -> tuple[int, int]:
+    """Width and height of an uploaded image; Telegram refuses what it cannot decode."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+            return image.size
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise bad_request("IMAGE_PROCESS_FAILED") from None
 
 
 # ---------------------------------------------------------------------------------------------

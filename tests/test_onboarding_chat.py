@@ -135,7 +135,7 @@ async def test_welcome_and_main_menu_for_a_new_user(app: App) -> None:
     assert "Welcome to <b>cardbot</b>" in messages[0].text
     assert messages[0].buttons is None
     assert "verify your identity first" in messages[1].text
-    assert labels(user) == ["🪪 Verify my identity", "❓ Help"]
+    assert labels(user) == ["🪪 Verify my identity", "❓ Help", "⚙️ Settings"]
     # a second /start is not a new person: the menu, without the welcome
     again = sends(await user.type("/start"))
     assert len(again) == 1 and "Welcome" not in again[0].text

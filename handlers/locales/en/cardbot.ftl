@@ -378,3 +378,85 @@ provider-forbidden = the card issuer did not allow this.
 provider-conflict = the card issuer says this was already done or clashes with another request.
 provider-rate-limited = the card issuer is busy. Please try again in a minute.
 alert-deposit = 💰 <b>{ $amount }</b> arrived in your wallet. Balance: { $balance }
+
+## Audit
+btn-reveal-history = 🕓 Reveal history
+audit-history-title = 🕓 <b>Reveal history · card •••• { $last4 }</b>
+    When this card's details were shown, and support actions on it, newest first.
+audit-history-empty = Nobody has shown this card's details yet.
+audit-history-no-more = No older entries.
+audit-history-line = { $icon } { $when } · { $who }, via { $via }
+audit-history-unverified = ⚠️ (this entry failed its integrity check)
+audit-who-you = You
+audit-who-admin = An administrator
+audit-who-agent = A support agent
+audit-who-system = cardbot
+audit-who-other = Someone else
+audit-via-reveal = Show card details
+audit-via-card-freeze = Freeze card (support)
+audit-via-card-unfreeze = Unfreeze card (support)
+audit-via-card-terminate = Terminate card (support)
+audit-via-card-transactions = a look at the card's transactions (support)
+audit-via-other = a support action ({ $action })
+
+## Settings
+btn-settings = ⚙️ Settings
+settings-title = ⚙️ <b>Settings</b>
+    Language: { $name }
+    Tap the language you would like me to use.
+btn-language = { $name }
+btn-language-current = ✅ { $name }
+language-name-en = English
+language-name-fr = Français
+settings-language-changed = ✅ Language: { $name }
+settings-language-changed-toast = Language changed
+
+## Documents
+btn-card-picture = 🖼 Card picture
+btn-spending-chart = 📊 Spending chart
+btn-statement-csv = ⬇️ CSV
+btn-statement-pdf = ⬇️ PDF
+doc-picture-caption = 🖼 { $brand } •••• { $last4 }
+doc-chart-caption = 📊 Spending on card •••• { $last4 }: <b>{ $total }</b> in { $count ->
+        [one] one purchase
+       *[other] { $count } purchases
+    }.
+doc-csv-caption = ⬇️ Statement of card •••• { $last4 } as CSV: { $count ->
+        [one] one transaction
+       *[other] { $count } transactions
+    }.
+doc-pdf-caption = ⬇️ Statement of card •••• { $last4 } as PDF: { $count ->
+        [one] one transaction
+       *[other] { $count } transactions
+    }.
+document-card-not-numbered = 🖼 This card has no number yet. Try again once it is ready.
+doc-card-virtual = Virtual
+doc-card-holder = Cardholder
+doc-chart-title = Monthly spending
+doc-chart-total = Total
+doc-chart-empty = No purchases yet
+doc-chart-purchases = { $count ->
+        [one] 1 purchase
+       *[other] { $count } purchases
+    }
+doc-pdf-title = Card statement
+doc-pdf-card = Card
+doc-pdf-period = Period
+doc-pdf-generated = Generated
+doc-pdf-date = Date
+doc-pdf-description = Description
+doc-pdf-type = Type
+doc-pdf-amount = Amount
+doc-pdf-money-in = Money in
+doc-pdf-money-out = Money out
+doc-pdf-net = Net change
+doc-pdf-declined = Declined payments (not charged)
+doc-pdf-declined-status = declined
+doc-pdf-empty = No transactions yet.
+doc-pdf-note = Amounts in { $currency }. Money in is positive and money out negative. Declined payments were not charged and are not in the totals.
+doc-pdf-page = Page
+doc-kind-topup = Top-up
+doc-kind-withdraw = Withdrawal
+doc-kind-purchase = Purchase
+doc-kind-refund = Refund
+doc-kind-fee = Fee

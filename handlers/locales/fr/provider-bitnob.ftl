@@ -1,0 +1,11 @@
+## Bitnob (CARDBOT_PROVIDER=bitnob) : motifs affichés après « L'opération n'a pas abouti : »
+provider-bitnob-bvn-required = l'émetteur de la carte exige votre BVN pour les titulaires résidant au Nigeria. Choisissez le BVN comme pièce d'identité et renvoyez votre demande.
+provider-bitnob-funding-low = l'émetteur de la carte n'a pas pu approvisionner la carte pour le moment. Veuillez réessayer plus tard.
+provider-bitnob-cards-not-enabled = l'émission de cartes n'est pas encore activée pour ce service. Veuillez prévenir le service client.
+provider-bitnob-card-failed = l'émetteur n'a pas pu créer la carte. Veuillez réessayer.
+provider-bitnob-whole-dollars = le premier chargement de cette carte doit être un nombre entier de dollars, ex. 25 $.
+provider-bitnob-reveal-unavailable = l'émetteur de la carte n'a pas transmis les données de la carte. Veuillez réessayer plus tard.
+provider-bitnob-topup-failed = l'émetteur de la carte a refusé la recharge. Rien n'a été ajouté.
+provider-bitnob-withdraw-failed = l'émetteur de la carte a refusé le retrait. Rien n'a été retiré de la carte.
+provider-bitnob-duplicate-reference = l'émetteur de la carte a déjà une demande avec cette référence. Veuillez recommencer.
+provider-bitnob-user-exists = vous êtes déjà inscrit auprès de l'émetteur de la carte. Veuillez prévenir le service client.

@@ -1,0 +1,13 @@
+## Cartevo (CARDBOT_PROVIDER=cartevo) : motifs affichés comme « ❌ L'opération n'a pas abouti : <motif> »
+provider-cartevo-auth = le service de cartes n'est pas correctement configuré. Veuillez contacter le service client.
+provider-cartevo-rate-limited = l'émetteur de la carte est très sollicité en ce moment. Veuillez réessayer dans une minute.
+provider-cartevo-wallet-insufficient = le service de cartes ne peut pas financer cette opération pour le moment. Veuillez réessayer plus tard ou contacter le service client.
+provider-cartevo-min-amount = l'émetteur de la carte traite au minimum 1,00 $ par opération.
+provider-cartevo-card-not-active = la carte n'est pas active pour le moment.
+provider-cartevo-customer-exists = ces informations d'identité sont déjà enregistrées chez l'émetteur de la carte. Veuillez contacter le service client.
+provider-cartevo-issuer-refused = le réseau de cartes a refusé d'émettre cette carte. Veuillez contacter le service client.
+provider-cartevo-kyc-invalid = l'émetteur de la carte n'a pas pu accepter ces informations. Vérifiez vos réponses (adresse, code postal, téléphone) et réessayez.
+provider-cartevo-bad-response = l'émetteur de la carte a envoyé une réponse illisible. Veuillez réessayer plus tard.
+provider-cartevo-name-too-short = l'émetteur de la carte exige un prénom et un nom d'au moins 3 lettres chacun, comme sur votre pièce d'identité.
+provider-cartevo-id-type = cet émetteur n'accepte pas cette pièce. Choisissez plutôt votre NIN, votre passeport ou votre permis de conduire.
+provider-cartevo-reveal-failed = l'émetteur de la carte n'a pas communiqué les données de la carte. Veuillez réessayer dans un instant.
