@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.logging import configure_logging
 from handlers.alerts import AlertPublisher
@@ -13,6 +14,7 @@ from handlers.conversation import Conversation
 from handlers.texts import Texts
 from services.admin import AdminService
 from services.audit import AuditLog
+from services.brand import BrandError, brand_files, brand_settings, load_brand
 from services.cards import CardService
 from services.container import Services
 from services.deletions import DeletionService
@@ -80,6 +82,25 @@ def build_router(
         raise SystemExit(str(exc)) from exc
 
 
+async def build_apps(settings: Settings | None = None, **options: Any) -> list[App]:
+    """One app per brand served by this deployment (one without brand files), sharing the
+    database; each brand is its own tenant with its own bot token."""
+    settings = settings or Settings()
+    paths = brand_files(settings)
+    if not paths:
+        return [await build_app(settings, **options)]
+    brands = [load_brand(path) for path in paths]
+    ids = [brand.id for brand in brands]
+    if len(set(ids)) != len(ids):
+        raise BrandError(f"two brand files share an id: {ids}")
+    apps = []
+    for n, brand in enumerate(brands):
+        one = brand_settings(settings, brand).model_copy(update={"brand_file": None})
+        # migrate once; the others share the schema
+        apps.append(await build_app(one, **({**options, "migrate": False} if n else options)))
+    return apps
+
+
 async def build_app(
     settings: Settings | None = None,
     *,
@@ -88,6 +109,8 @@ async def build_app(
     configure_logs: bool = True,
 ) -> App:
     settings = settings or Settings()
+    if settings.brand_file is not None and not settings.brand_files:
+        settings = brand_settings(settings, load_brand(settings.brand_file))
     if configure_logs:
         configure_logging(settings.log_level)
     ring = KeyRing.load_or_create(
@@ -100,7 +123,9 @@ async def build_app(
     router = build_router(settings, db, ring, clock)
     onboarding = OnboardingService(db, vault, router, settings.tenant, clock)
     texts = Texts.load()
-    users = UserService(db, vault, settings.tenant)
+    users = UserService(
+        db, vault, settings.tenant, tuple(settings.languages), settings.default_language
+    )
     outbox = Outbox(db, settings.tenant, clock)
     alerts = AlertPublisher(texts, users, outbox)  # rendered from the catalogue, then queued
     book = Ledger(db, settings.tenant, clock)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.app import App, build_app
+from services.brand import BrandError, brand_files
 from services.settings import Settings
 
 
@@ -27,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(asyncio.run(args.func(settings, args)) or 0)
+    except BrandError as exc:
+        print(f"cardbot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -41,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     command("start", _start, "run on Telegram when a token is set, else chat in the terminal")
-    command("chat", _chat, "talk to the bot in this terminal (no Telegram needed)")
+    chat = command("chat", _chat, "talk to the bot in this terminal (no Telegram needed)")
+    chat.add_argument("--brand", help="which brand's bot, when several are served (its id)")
     command("run", _run, "run the bot on Telegram (long polling)")
     command(
         "events",
@@ -130,29 +135,54 @@ async def _start(settings: Settings, args: argparse.Namespace) -> int:
 async def _chat(settings: Settings, _args: argparse.Namespace) -> int:
     import os
 
+    from bot.app import build_apps
     from bot.terminal import TerminalChat, stdin_lines
 
     if "CARDBOT_LOG_LEVEL" not in os.environ:  # keep the conversation readable
         settings.log_level = "WARNING"
-    app = await _with_app(settings)
+    apps = await build_apps(settings)
     try:
-        await TerminalChat(app).run(stdin_lines())
+        wanted = getattr(_args, "brand", None)
+        chosen = [app for app in apps if wanted in (None, app.settings.tenant)]
+        if not chosen:
+            ids = ", ".join(app.settings.tenant for app in apps)
+            print(f"cardbot: no brand {wanted!r}; this deployment serves {ids}", file=sys.stderr)
+            return 2
+        await TerminalChat(chosen[0]).run(stdin_lines())
     finally:
-        await app.close()
+        for app in apps:
+            await app.close()
     return 0
 
 
 async def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Every brand of the deployment at once, each on its own bot token."""
+    import signal
+
+    from bot.app import build_apps
     from bot.telegram import serve, token_help
 
-    if not settings.telegram_token:
+    if not brand_files(settings) and not settings.telegram_token:
         print(token_help(), file=sys.stderr)
         return 2
-    app = await _with_app(settings)
+    apps = await build_apps(settings)
     try:
-        await serve(app)
+        missing = [app.settings.brand_name for app in apps if not app.settings.telegram_token]
+        if missing:
+            print(token_help(), file=sys.stderr)
+            print(
+                f"\nBrands without a token: {', '.join(missing)} (their bot_token_env).",
+                file=sys.stderr,
+            )
+            return 2
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await asyncio.gather(*(serve(app, stop=stop) for app in apps))
     finally:
-        await app.close()
+        for app in apps:
+            await app.close()
     return 0
 
 

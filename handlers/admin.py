@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from handlers import menu
 from handlers.context import Ctx
+from handlers.events import SendPhoto
 from handlers.routes import Router
 from services.admin import Cardholder
 from services.errors import ServiceError
@@ -25,6 +26,8 @@ def register(router: Router) -> None:
         "freeze": lambda ctx, args: set_frozen(ctx, args, True),
         "unfreeze": lambda ctx, args: set_frozen(ctx, args, False),
         "kyc": kyc_queue,
+        "kycdocs": kyc_documents,
+        "audit": audit_log,
         "kycok": lambda ctx, args: kyc_decide(ctx, args, True),
         "kycno": lambda ctx, args: kyc_decide(ctx, args, False),
         "credit": lambda ctx, args: adjust(ctx, args, 1),
@@ -150,6 +153,36 @@ async def kyc_queue(ctx: Ctx, _args: list[str]) -> None:
         + "\n\n"
         + "\n\n".join(_cardholder(ctx, p) for p in people)
     )
+
+
+async def kyc_documents(ctx: Ctx, args: list[str]) -> None:
+    """The ID photo and selfie, as protected photos (they cannot be forwarded or saved)."""
+    if len(args) != 1:
+        return _usage(ctx, "kycdocs")
+    id_photo, selfie = await ctx.services.admin.kyc_documents(_actor(ctx), args[0])
+    for key, image in (("admin-kyc-id-photo", id_photo), ("admin-kyc-selfie", selfie)):
+        ctx.attach(SendPhoto(ctx.incoming.chat_id, image, ctx.t(key), protect_content=True))
+
+
+async def audit_log(ctx: Ctx, args: list[str]) -> None:
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        return _usage(ctx, "audit")
+    entries = await ctx.services.admin.audit_tail(_actor(ctx), int(args[0]) if args else 20)
+    lines = [ctx.t("admin-audit-title")]
+    for entry in entries:
+        lines.append(
+            ctx.t(
+                "admin-audit-line",
+                seq=entry.seq,
+                when=entry.at.strftime("%Y-%m-%d %H:%M"),
+                actor=entry.actor,
+                role=entry.role,
+                action=entry.action,
+                subject=(entry.subject or "")[:12],
+                mark="" if entry.intact else " ⚠️",
+            )
+        )
+    ctx.send("\n".join(lines))
 
 
 async def kyc_decide(ctx: Ctx, args: list[str], approve: bool) -> None:

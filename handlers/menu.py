@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from handlers.context import Ctx, Rows
 from handlers.events import Kind
 from handlers.routes import Router
@@ -56,16 +58,21 @@ async def start(ctx: Ctx) -> None:
         await onboarding.resume(ctx)
         return
     if ctx.account.is_new:
-        ctx.send(ctx.t("welcome", brand=ctx.services.settings.brand_name))
+        custom = ctx.services.settings.welcome_text  # the brand's own words, as plain text
+        ctx.send(
+            html.escape(custom)
+            if custom
+            else ctx.t("welcome", brand=ctx.services.settings.brand_name)
+        )
     await show_menu(ctx)
 
 
 async def help_(ctx: Ctx) -> None:
     settings = ctx.services.settings
-    ctx.show(
-        ctx.t("help", support=settings.support_contact, ttl=settings.reveal_ttl_seconds),
-        back_rows(ctx),
-    )
+    text = ctx.t("help", support=settings.support_contact, ttl=settings.reveal_ttl_seconds)
+    if settings.terms_url and settings.privacy_url:
+        text += "\n" + ctx.t("help-links", terms=settings.terms_url, privacy=settings.privacy_url)
+    ctx.show(text, back_rows(ctx))
 
 
 async def cancel(ctx: Ctx) -> None:

@@ -22,7 +22,8 @@ def register(router: Router) -> None:
 
 def offered(ctx: Ctx) -> list[str]:
     """Languages the person can pick: supported, and with a catalogue to speak them."""
-    return [code for code in SUPPORTED_LANGUAGES if code in ctx.texts.languages]
+    offered = ctx.services.users.languages  # what this brand offers
+    return [code for code in SUPPORTED_LANGUAGES if code in ctx.texts.languages and code in offered]
 
 
 def language_name(ctx: Ctx, code: str) -> str:

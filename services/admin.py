@@ -226,6 +226,13 @@ class AdminService:
         )
         return status
 
+    async def audit_tail(self, actor: int, limit: int = 20) -> list[Any]:
+        """The newest audit entries (admins only: they name who did what to whom)."""
+        role = await self.staff.require(actor, Role.ADMIN)
+        entries = await self.audit.recent(max(1, min(limit, 50)))
+        await self._audit(actor, role, "audit.view", None, {"limit": limit})
+        return list(entries)
+
     # -- money: admins only; large amounts need a second admin --
     async def adjust(self, actor: int, ref: str, amount: Money, reason: str) -> tuple[str, str]:
         """Credit (positive) or debit a wallet. Returns ("done", posting ref) or

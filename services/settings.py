@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     tenant: str = "default"
     brand_name: str = "cardbot"
     support_contact: str = "@cardbot_support"
+    # White-label: one brand file, or several served at once (comma-separated paths).
+    brand_file: Path | None = None
+    brand_files: Annotated[list[Path], NoDecode] = []
+    terms_url: str | None = None
+    privacy_url: str | None = None
+    welcome_text: str | None = None
+    brand_primary_colour: str | None = None
+    brand_secondary_colour: str | None = None
+    brand_logo: Path | None = None
+    default_language: str = "en"
+    languages: Annotated[list[str], NoDecode] = ["en", "fr"]
     reveal_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     admin_ids: Annotated[list[int], NoDecode] = []
     agent_ids: Annotated[list[int], NoDecode] = []
@@ -50,6 +61,13 @@ class Settings(BaseSettings):
     # Support: a wallet credit or debit above this needs a second admin's approval.
     credit_approval_minor: int = 50_000
     broadcast_every_seconds: int = 600  # at most one broadcast per this many seconds
+
+    @field_validator("brand_files", "languages", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("providers", mode="before")
     @classmethod

@@ -20,8 +20,13 @@ DEFAULT_LANGUAGE = "en"
 def language_for(language_code: str | None) -> str:
     """The catalogue language for a Telegram client's IETF tag: "fr", "fr-FR", "fr-CI" → "fr";
     anything unsupported or missing ("frr", "pt-BR", "") → English."""
-    primary = (language_code or "").strip().replace("_", "-").partition("-")[0].lower()
+    primary = primary_subtag(language_code)
     return primary if primary in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def primary_subtag(language_code: str | None) -> str:
+    """ "fr-CI" → "fr"; "pt_BR" → "pt"."""
+    return (language_code or "").strip().replace("_", "-").partition("-")[0].lower()
 
 
 @dataclass
@@ -42,10 +47,24 @@ class Account:
 
 
 class UserService:
-    def __init__(self, db: Database, vault: Vault, tenant: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        tenant: str,
+        languages: tuple[str, ...] = SUPPORTED_LANGUAGES,
+        default_language: str = DEFAULT_LANGUAGE,
+    ) -> None:
         self.db = db
         self.vault = vault
         self.tenant = tenant
+        self.languages = languages  # what this brand offers
+        self.default_language = default_language
+
+    def first_language(self, language_code: str) -> str:
+        """A newcomer's language: their Telegram client's, if the brand offers it."""
+        wanted = primary_subtag(language_code)
+        return wanted if wanted in self.languages else self.default_language
 
     async def load(self, telegram_id: int, language_code: str = "") -> Account:
         async with self.db.session() as session:
@@ -53,7 +72,9 @@ class UserService:
         is_new = user is None
         if user is None:
             user = User(
-                tenant=self.tenant, telegram_id=telegram_id, language=language_for(language_code)
+                tenant=self.tenant,
+                telegram_id=telegram_id,
+                language=self.first_language(language_code),
             )
             try:
                 async with self.db.session() as session:

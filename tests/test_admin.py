@@ -68,6 +68,8 @@ COMMANDS = {
     "/who 1001": (False, "KYC: approved"),
     "/txns {last4}": (False, "topup · approved · $25.00"),
     "/kyc": (False, "No identity reviews waiting"),
+    "/kycdocs 1001": (False, "ID document (protected)"),
+    "/audit 5": (True, "Audit log"),
     "/today": (False, "Cards issued: 1 · Volume: $25.00"),
     "/health": (False, "database: ok"),
     "/freeze {last4} suspected fraud": (False, "frozen; the cardholder has been told"),
@@ -188,3 +190,18 @@ async def test_forged_callbacks_at_another_cardholders_card(brand_a: App, clock:
     assert untouched is not None and untouched.status == "active"
     assert not any("4000" in m.text and "<code>" in m.text for m in mallory.log)  # no reveal
     assert any("That card was not found" in m.text for m in mallory.log)
+
+
+async def test_kyc_documents_are_protected_photos_and_everything_is_audited(
+    brand_a: App, clock: FakeClock
+) -> None:
+    await holder_with_card(brand_a, clock)
+    agent = ChatUser(brand_a, user_id=AGENT)
+    await agent.type("/kycdocs 1001")
+    photos = [m for m in agent.log if m.image is not None]
+    assert len(photos) == 2 and all(m.protect_content for m in photos)
+    await say(brand_a, AGENT, "/who 1001")
+    trail = await say(brand_a, ADMIN, "/audit 10")
+    assert "kyc.documents" in trail and "cardholder.view" in trail
+    assert f"tg:{AGENT} (agent)" in trail
+    assert (await brand_a.services.audit.verify()).ok

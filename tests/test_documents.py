@@ -208,34 +208,34 @@ def test_initials_come_from_the_names() -> None:
 def test_branding_reads_its_settings_with_clear_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(tmp_path, brand_name="Acme Pay")
     for name in ("PRIMARY_COLOUR", "SECONDARY_COLOUR", "LOGO"):
         monkeypatch.delenv(f"CARDBOT_BRAND_{name}", raising=False)
-    default = branding_from_settings(settings, env_file=None)
+    default = branding_from_settings(make_settings(tmp_path, brand_name="Acme Pay"))
     assert default == Branding.default("Acme Pay")
     assert default.slug == "acme-pay"
 
     logo = tmp_path / "logo.png"
     Image.new("RGB", (10, 10), (1, 2, 3)).save(logo)
+    # as the environment (or a brand file) gives them to Settings
     monkeypatch.setenv("CARDBOT_BRAND_PRIMARY_COLOUR", "#112233")
     monkeypatch.setenv("CARDBOT_BRAND_SECONDARY_COLOUR", "abc")
     monkeypatch.setenv("CARDBOT_BRAND_LOGO", str(logo))
-    branding = branding_from_settings(settings, env_file=None)
+    branding = branding_from_settings(make_settings(tmp_path, brand_name="Acme Pay"))
     assert (branding.primary, branding.secondary) == ((0x11, 0x22, 0x33), (0xAA, 0xBB, 0xCC))
     assert branding.logo == logo.read_bytes()
 
     monkeypatch.setenv("CARDBOT_BRAND_PRIMARY_COLOUR", "blue")
     with pytest.raises(BrandingError, match="CARDBOT_BRAND_PRIMARY_COLOUR must be a hex colour"):
-        branding_from_settings(settings, env_file=None)
+        branding_from_settings(make_settings(tmp_path))
     monkeypatch.setenv("CARDBOT_BRAND_PRIMARY_COLOUR", "#112233")
     jpeg = tmp_path / "logo.jpg"
     Image.new("RGB", (10, 10)).save(jpeg, "JPEG")
     monkeypatch.setenv("CARDBOT_BRAND_LOGO", str(jpeg))
     with pytest.raises(BrandingError, match="must be a PNG image, not JPEG"):
-        branding_from_settings(settings, env_file=None)
+        branding_from_settings(make_settings(tmp_path))
     monkeypatch.setenv("CARDBOT_BRAND_LOGO", str(tmp_path / "missing.png"))
     with pytest.raises(BrandingError, match="CARDBOT_BRAND_LOGO: cannot read"):
-        branding_from_settings(settings, env_file=None)
+        branding_from_settings(make_settings(tmp_path))
 
 
 # -- statements and the chart, from made-up transactions --------------------------------------

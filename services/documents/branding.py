@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.settings import Settings
 
@@ -75,31 +73,26 @@ class Branding:
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "statement"
 
 
-class _BrandLook(BaseSettings):
-    """The optional look settings, read the way `Settings` reads its own."""
-
-    model_config = SettingsConfigDict(env_prefix="CARDBOT_BRAND_", env_file=".env", extra="ignore")
-
-    primary_colour: str = DEFAULT_PRIMARY
-    secondary_colour: str = DEFAULT_SECONDARY
-    logo: Path | None = None
-
-
-def branding_from_settings(settings: Settings, *, env_file: str | None = ".env") -> Branding:
-    look = _BrandLook(_env_file=env_file)  # type: ignore[call-arg]
+def branding_from_settings(settings: Settings) -> Branding:
+    """The look from the settings: the brand file's colours and logo, or the
+    ``CARDBOT_BRAND_PRIMARY_COLOUR`` / ``_SECONDARY_COLOUR`` / ``_LOGO`` variables."""
     logo: bytes | None = None
-    if look.logo is not None:
+    if settings.brand_logo is not None:
         try:
-            logo = look.logo.read_bytes()
+            logo = settings.brand_logo.read_bytes()
         except OSError as exc:
             raise BrandingError(
-                f"CARDBOT_BRAND_LOGO: cannot read {look.logo} ({exc.strerror})"
+                f"CARDBOT_BRAND_LOGO: cannot read {settings.brand_logo} ({exc.strerror})"
             ) from exc
-        _check_logo(logo, f"CARDBOT_BRAND_LOGO ({look.logo})")
+        _check_logo(logo, f"CARDBOT_BRAND_LOGO ({settings.brand_logo})")
     return Branding(
         settings.brand_name,
-        parse_colour(look.primary_colour, "CARDBOT_BRAND_PRIMARY_COLOUR"),
-        parse_colour(look.secondary_colour, "CARDBOT_BRAND_SECONDARY_COLOUR"),
+        parse_colour(
+            settings.brand_primary_colour or DEFAULT_PRIMARY, "CARDBOT_BRAND_PRIMARY_COLOUR"
+        ),
+        parse_colour(
+            settings.brand_secondary_colour or DEFAULT_SECONDARY, "CARDBOT_BRAND_SECONDARY_COLOUR"
+        ),
         logo,
     )
 

@@ -4,9 +4,9 @@ admin-help = 🛠 <b>Support commands</b> (you are { $role })
     /who <i>cardholder</i> — KYC status, cards, balances
     /txns <i>card</i> [page] — a card's transactions
     /freeze <i>card</i> <i>reason</i> · /unfreeze <i>card</i> <i>reason</i>
-    /kyc — the review queue · /kycok <i>cardholder</i> · /kycno <i>cardholder</i> <i>reason</i>
+    /kyc — the review queue · /kycdocs <i>cardholder</i> — ID photo and selfie · /kycok <i>cardholder</i> · /kycno <i>cardholder</i> <i>reason</i>
     /today — today's figures · /health — database, issuers, queue
-    Admins only: /credit or /debit <i>cardholder</i> <i>amount</i> <i>reason</i> · /approve or /refuse <i>id</i> · /agent add|remove <i>telegram id</i> · /broadcast <i>text</i>
+    Admins only: /audit [n] · /credit or /debit <i>cardholder</i> <i>amount</i> <i>reason</i> · /approve or /refuse <i>id</i> · /agent add|remove <i>telegram id</i> · /broadcast <i>text</i>
     A card is its last four digits or the first characters of its id; a cardholder is a Telegram id, @username, +phone or id.
 admin-usage = Usage: { $usage }
 admin-usage-find = /find 123456789 · /find @ada · /find +2348031234567 · /find 4242 Okafor
@@ -65,3 +65,9 @@ admin-broadcast-usage = Write the message after /broadcast.
 admin-broadcast-too-soon = One broadcast per { $minutes } minutes: try again later.
 alert-support-frozen = ❄️ Support froze card •••• { $last4 }: { $reason }. Write to support if this is unexpected.
 alert-support-unfrozen = 🔥 Support unfroze card •••• { $last4 }: { $reason }.
+admin-usage-kycdocs = /kycdocs 123456789
+admin-usage-audit = /audit [how many, up to 50]
+admin-kyc-id-photo = 🪪 ID document (protected)
+admin-kyc-selfie = 🤳 Selfie (protected)
+admin-audit-title = 🧾 <b>Audit log</b>, newest first
+admin-audit-line = #{ $seq } { $when } · { $actor } ({ $role }) · { $action } { $subject }{ $mark }

@@ -460,3 +460,4 @@ doc-kind-withdraw = Withdrawal
 doc-kind-purchase = Purchase
 doc-kind-refund = Refund
 doc-kind-fee = Fee
+help-links = 📜 <a href="{ $terms }">Terms</a> · <a href="{ $privacy }">Privacy</a>

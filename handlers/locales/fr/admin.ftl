@@ -4,9 +4,9 @@ admin-help = 🛠 <b>Commandes du support</b> (vous êtes { $role })
     /who <i>titulaire</i> — statut KYC, cartes, soldes
     /txns <i>carte</i> [page] — les opérations d'une carte
     /freeze <i>carte</i> <i>motif</i> · /unfreeze <i>carte</i> <i>motif</i>
-    /kyc — la file de vérification · /kycok <i>titulaire</i> · /kycno <i>titulaire</i> <i>motif</i>
+    /kyc — la file de vérification · /kycdocs <i>titulaire</i> — pièce et selfie · /kycok <i>titulaire</i> · /kycno <i>titulaire</i> <i>motif</i>
     /today — les chiffres du jour · /health — base de données, émetteurs, file d'envoi
-    Administrateurs seulement : /credit ou /debit <i>titulaire</i> <i>montant</i> <i>motif</i> · /approve ou /refuse <i>id</i> · /agent add|remove <i>id telegram</i> · /broadcast <i>texte</i>
+    Administrateurs seulement : /audit [n] · /credit ou /debit <i>titulaire</i> <i>montant</i> <i>motif</i> · /approve ou /refuse <i>id</i> · /agent add|remove <i>id telegram</i> · /broadcast <i>texte</i>
     Une carte : ses 4 derniers chiffres ou le début de son id ; un titulaire : id Telegram, @pseudo, +téléphone ou id.
 admin-usage = Utilisation : { $usage }
 admin-usage-find = /find 123456789 · /find @ada · /find +2348031234567 · /find 4242 Okafor
@@ -65,3 +65,9 @@ admin-broadcast-usage = Écrivez le message après /broadcast.
 admin-broadcast-too-soon = Une diffusion toutes les { $minutes } minutes au plus : réessayez plus tard.
 alert-support-frozen = ❄️ Le support a bloqué la carte •••• { $last4 } : { $reason }. Écrivez au support si c'est inattendu.
 alert-support-unfrozen = 🔥 Le support a débloqué la carte •••• { $last4 } : { $reason }.
+admin-usage-kycdocs = /kycdocs 123456789
+admin-usage-audit = /audit [combien, jusqu'à 50]
+admin-kyc-id-photo = 🪪 Pièce d'identité (protégée)
+admin-kyc-selfie = 🤳 Selfie (protégé)
+admin-audit-title = 🧾 <b>Journal d'audit</b>, du plus récent au plus ancien
+admin-audit-line = #{ $seq } { $when } · { $actor } ({ $role }) · { $action } { $subject }{ $mark }

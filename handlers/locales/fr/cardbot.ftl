@@ -461,3 +461,4 @@ doc-kind-withdraw = Retrait
 doc-kind-purchase = Achat
 doc-kind-refund = Remboursement
 doc-kind-fee = Frais
+help-links = 📜 <a href="{ $terms }">Conditions</a> · <a href="{ $privacy }">Confidentialité</a>
