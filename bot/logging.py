@@ -56,6 +56,8 @@ def configure_logging(level: str = "INFO") -> None:
     # Request lines carry the bot token, and at DEBUG the frameworks log whole updates (names,
     # birth dates, ID numbers typed in the chat): hold them at INFO or above whatever the level.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("alembic", "fontTools"):  # migrations and PDF font subsetting narrate at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     for name in ("telegram", "aiogram", "aiohttp"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level.upper())))
     structlog.configure(
