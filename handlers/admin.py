@@ -52,9 +52,7 @@ def _guarded(command: Command) -> Callable[[Ctx], Awaitable[None]]:
         try:
             await command(ctx, args)
         except ServiceError as exc:
-            from handlers.conversation import error_text
-
-            ctx.send(error_text(ctx, exc))
+            ctx.send(ctx.error_text(exc))
 
     return run
 

@@ -191,13 +191,10 @@ async def on_amount(ctx: Ctx) -> None:
     except ServiceError as exc:
         if not exc.code.startswith(("amount-", "limit-", "card-initial-", "wallet-")):
             raise
-        args = {
-            k: ctx.money(v) if isinstance(v, Money) else v for k, v in exc.args_for_text.items()
-        }
         rows = _amount_retry_rows(ctx)
         if exc.code == "wallet-insufficient":
             rows.insert(0, [ctx.choice("btn-wallet", "w")])
-        ctx.send(ctx.t(exc.code, **args), rows)
+        ctx.send(ctx.error_text(exc), rows)
 
 
 def _amount_retry_rows(ctx: Ctx) -> Rows:

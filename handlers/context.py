@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from handlers.events import (
     Action,
     Button,
@@ -14,10 +16,13 @@ from handlers.events import (
     Kind,
     Send,
 )
-from handlers.texts import Texts
+from handlers.texts import Markup, Texts
 from services.container import Services
+from services.errors import ServiceError
 from services.money import Money
 from services.users import Account
+
+log = structlog.get_logger(__name__)
 
 # A button's data is "<screen seq>|<route>"; the route names the handler and its arguments.
 SEP = "|"
@@ -54,6 +59,20 @@ class Ctx:
 
     def money(self, amount: Money) -> str:
         return amount.format(self.account.language)
+
+    def error_text(self, exc: ServiceError) -> str:
+        """Why a rule said no, in the person's words (issuer refusals as "That didn't go
+        through: …")."""
+        args = {
+            k: self.money(v) if isinstance(v, Money) else v for k, v in exc.args_for_text.items()
+        }
+        if exc.code.startswith("provider-"):
+            reason = self.t(exc.code) if self.texts.has(exc.code) else self.t("provider-failed")
+            return self.t("failed", reason=Markup(reason))
+        if not self.texts.has(exc.code):
+            log.error("text.missing", code=exc.code)
+            return self.t("error-unexpected")
+        return self.t(exc.code, **args)
 
     def choice(self, key: str, route: str, **args: Any) -> Choice:
         label = self.texts.get(self.account.language, key, html_args=False, **args)

@@ -23,10 +23,9 @@ from handlers.alerts import ALERT_ROUTES
 from handlers.context import SEP, Ctx
 from handlers.events import Action, AnswerButton, Incoming, Kind, Send
 from handlers.routes import Router
-from handlers.texts import Markup, Texts
+from handlers.texts import Texts
 from services.container import Services
 from services.errors import ServiceError
-from services.money import Money
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +85,7 @@ class Conversation:
                 await menu.not_understood(ctx)
         except ServiceError as exc:
             # A rule said no: tell the person why, in their words, and what to do.
-            ctx.send(error_text(ctx, exc), menu.back_rows(ctx))
+            ctx.send(ctx.error_text(exc), menu.back_rows(ctx))
 
     async def _button(self, ctx: Ctx) -> None:
         seq_text, _, route = ctx.incoming.data.partition(SEP)
@@ -97,14 +96,3 @@ class Conversation:
             ctx.answer(ctx.t("button-stale"), alert=True)
             return
         await self.router.button(ctx, route)
-
-
-def error_text(ctx: Ctx, exc: ServiceError) -> str:
-    args = {k: ctx.money(v) if isinstance(v, Money) else v for k, v in exc.args_for_text.items()}
-    if exc.code.startswith("provider-"):
-        reason = ctx.t(exc.code) if ctx.texts.has(exc.code) else ctx.t("provider-failed")
-        return ctx.t("failed", reason=Markup(reason))
-    if not ctx.texts.has(exc.code):
-        log.error("text.missing", code=exc.code)
-        return ctx.t("error-unexpected")
-    return ctx.t(exc.code, **args)

@@ -24,7 +24,7 @@ from services import ledger
 from services.alerts import Alert, AlertSink, DropAlerts
 from services.audit import CARDHOLDER, REVEAL, AuditLog, actor_of
 from services.errors import ServiceError
-from services.ledger import Leg
+from services.ledger import Leg, transfer
 from services.money import Money, percent_of
 from services.onboarding import OnboardingService
 from services.providers.base import (
@@ -472,7 +472,7 @@ class CardService:
                 f"reconcile:{card.id}:{stamp}",
                 "correction",
                 f"issuer says {fresh.balance.minor}, books said {ours.minor}",
-                [Leg(ledger.card(card.id), drift), Leg(ledger.ISSUER, -drift)],
+                transfer(ledger.ISSUER, ledger.card(card.id), drift),
             )
             log.warning(
                 "reconcile.correction",
@@ -551,10 +551,7 @@ class CardService:
                     f"{op.reference}:hold",
                     "hold",
                     f"{op.kind} {op.reference}",
-                    [
-                        Leg(ledger.wallet(op.user_id), Money(-need.minor, need.currency)),
-                        Leg(ledger.hold(op.user_id), need),
-                    ],
+                    transfer(ledger.wallet(op.user_id), ledger.hold(op.user_id), need),
                     operation_id=op.id,
                 )
             row.status, row.updated_at = "held", self.clock()
@@ -614,10 +611,7 @@ class CardService:
                     f"close:{card.id}",
                     "close",
                     reason,
-                    [
-                        Leg(ledger.card(card.id), Money(-left.minor, left.currency)),
-                        Leg(ledger.wallet(card.user_id), left),
-                    ],
+                    transfer(ledger.card(card.id), ledger.wallet(card.user_id), left),
                 )
         return left
 
@@ -782,14 +776,14 @@ class CardService:
         user = op.user_id
         if op.kind == "withdraw":
             legs = [
-                Leg(ledger.card(card.id), Money(-amount.minor, amount.currency)),
+                Leg(ledger.card(card.id), -amount),
                 Leg(ledger.wallet(user), amount - fee),
                 Leg(ledger.FEES, fee),
             ]
         else:  # issue (initial load) and top-up draw on the hold
             held = self._needs_hold(op)
             legs = [
-                Leg(ledger.hold(user), Money(-held.minor, held.currency)),
+                Leg(ledger.hold(user), -held),
                 Leg(ledger.card(card.id), amount),
                 Leg(ledger.FEES, fee),
             ]
@@ -823,10 +817,7 @@ class CardService:
                     f"{op.reference}:release",
                     "release",
                     f"{op.kind} refused: {error}",
-                    [
-                        Leg(ledger.hold(op.user_id), Money(-held.minor, held.currency)),
-                        Leg(ledger.wallet(op.user_id), held),
-                    ],
+                    transfer(ledger.hold(op.user_id), ledger.wallet(op.user_id), held),
                     operation_id=op.id,
                 )
             row = await session.get(Operation, op.id)

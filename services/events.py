@@ -18,11 +18,11 @@ from sqlmodel import select
 
 from services import ledger
 from services.alerts import Alert, AlertSink
-from services.ledger import Ledger, Leg
+from services.ledger import Ledger, Leg, transfer
 from services.money import Money
 from services.providers.base import CardStatus, EventKind, ProviderEvent
 from storage.db import Database
-from storage.models import Card, ProviderCustomer, User, utcnow
+from storage.models import Card, LedgerEntry, LedgerTxn, ProviderCustomer, User, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -71,10 +71,7 @@ class EventProcessor:
             f"auth:{provider}:{txn}",
             "authorization",
             f"hold at {event.merchant or 'merchant'}",
-            [
-                Leg(ledger.card(card.id), -event.amount),
-                Leg(ledger.card_hold(card.id), event.amount),
-            ],
+            transfer(ledger.card(card.id), ledger.card_hold(card.id), event.amount),
         )
         if new:
             await self._purchase_alert(provider, event, card)
@@ -114,9 +111,7 @@ class EventProcessor:
         if await self.ledger.posted(f"settle:{provider}:{txn}"):
             return  # settled purchases come back as refunds, not reversals
         legs = (
-            []
-            if held is None
-            else [Leg(ledger.card_hold(card.id), -held), Leg(ledger.card(card.id), held)]
+            [] if held is None else transfer(ledger.card_hold(card.id), ledger.card(card.id), held)
         )
         # Posted even when empty: a marker, so a late authorization holds nothing.
         await self.ledger.post_now(f"reverse:{provider}:{txn}", "reversal", "hold released", legs)
@@ -129,7 +124,7 @@ class EventProcessor:
             f"refund:{provider}:{event.event_id}",
             "refund",
             f"refund from {event.merchant or 'merchant'}",
-            [Leg(ledger.MERCHANTS, -event.amount), Leg(ledger.card(card.id), event.amount)],
+            transfer(ledger.MERCHANTS, ledger.card(card.id), event.amount),
         )
         if new:
             await self._alert(
@@ -258,8 +253,6 @@ class EventProcessor:
 
     async def _posted_amount(self, reference: str, account: str) -> Money | None:
         """What a posting put on ``account`` (None when there is no such posting)."""
-        from storage.models import LedgerEntry, LedgerTxn
-
         async with self.db.session() as session:
             rows = (
                 await session.exec(

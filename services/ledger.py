@@ -63,6 +63,11 @@ class Leg:
     amount: Money  # positive credits the account, negative debits it
 
 
+def transfer(source: str, target: str, amount: Money) -> list[Leg]:
+    """The two legs that move ``amount`` from one account to another."""
+    return [Leg(source, -amount), Leg(target, amount)]
+
+
 class Ledger:
     def __init__(self, db: Database, tenant: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db

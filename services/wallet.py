@@ -20,7 +20,7 @@ from sqlmodel import select
 from services import ledger
 from services.alerts import Alert, AlertSink, DropAlerts
 from services.errors import ServiceError
-from services.ledger import Ledger, Leg
+from services.ledger import Ledger, transfer
 from services.money import Money
 from services.provider_events import DepositEvent
 from storage.db import Database
@@ -59,10 +59,7 @@ class WalletService:
             f"deposit:{reference}",
             "deposit",
             reason,
-            [
-                Leg(ledger.DEPOSITS, Money(-amount.minor, amount.currency)),
-                Leg(ledger.wallet(user_id), amount),
-            ],
+            transfer(ledger.DEPOSITS, ledger.wallet(user_id), amount),
         )
         if new:
             log.info("wallet.deposit", user_id=user_id, amount_minor=amount.minor)
@@ -106,9 +103,6 @@ class WalletService:
                 f"adjust:{reference}",
                 "credit" if amount.minor > 0 else "debit",
                 reason,
-                [
-                    Leg(ledger.ADMIN, Money(-amount.minor, amount.currency)),
-                    Leg(ledger.wallet(user_id), amount),
-                ],
+                transfer(ledger.ADMIN, ledger.wallet(user_id), amount),
             )
         return new

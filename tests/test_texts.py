@@ -85,14 +85,15 @@ def _keywords(call: ast.Call) -> frozenset[str] | None:
 
 
 def _text_uses() -> list[Use]:
-    """Literal ids in ctx.t(...), ctx.choice(...), texts.get(lang, ...) in handlers/."""
+    """Literal ids in ctx.t(...), ctx.choice(...) (self.t inside Ctx itself),
+    texts.get(lang, ...) in handlers/."""
     uses = []
     for file in HANDLERS:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
             name, receiver = node.func.attr, ast.unparse(node.func.value)
-            if name in ("t", "choice") and receiver == "ctx" and node.args:
+            if name in ("t", "choice") and receiver in ("ctx", "self") and node.args:
                 key_node = node.args[0]
             elif name == "get" and receiver.endswith("texts") and len(node.args) >= 2:
                 key_node = node.args[1]
